@@ -1,0 +1,26 @@
+# Graft — top-level tasks. Every target installs what it needs first (scripts/setup.sh).
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+SWIFT_FLAGS := -c release
+
+.PHONY: setup build test quickstart bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	swift build $(SWIFT_FLAGS) --product graft
+
+# Tests run in release: the numerical tests and the real-model tests are heavy in debug.
+test: setup
+	swift build $(SWIFT_FLAGS) --build-tests
+	swift test $(SWIFT_FLAGS) --skip-build
+
+quickstart: setup
+	scripts/quickstart.sh
+
+bench: setup
+	scripts/bench.sh
+
+clean:
+	rm -rf .build

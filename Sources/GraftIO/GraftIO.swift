@@ -1,0 +1,1 @@
+// GraftIO: see README ARCHITECTURE.

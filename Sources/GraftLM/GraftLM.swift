@@ -1,0 +1,1 @@
+// GraftLM: see README ARCHITECTURE.

@@ -1,0 +1,2 @@
+// GraftNN: see README ARCHITECTURE.
+import Graft

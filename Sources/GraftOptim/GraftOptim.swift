@@ -1,0 +1,1 @@
+// GraftOptim: see README ARCHITECTURE.

@@ -1,0 +1,10 @@
+import ArgumentParser
+import GraftLM
+
+@main
+struct GraftCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graft",
+        abstract: "LoRA fine-tuning and generation for large language models on Linux CPUs.",
+        subcommands: [])
+}
