@@ -1,0 +1,116 @@
+import Foundation
+
+/// The engine's memory: aligned blocks, a cache of freed blocks for reuse, and counters.
+///
+/// `activeBytes` counts bytes held by live buffers; `peakBytes` is its high-water mark since
+/// the last `resetPeak()`. Freed blocks are cached by size (up to `cacheLimit` bytes) so that
+/// training steps, which allocate the same sizes every step, do not pay for fresh pages.
+public enum Allocator {
+    nonisolated(unsafe) private static var state = State()
+    private static let lock = NSLock()
+
+    private struct State {
+        var active = 0
+        var peak = 0
+        var cached = 0
+        var cacheLimit = 1 << 30
+        var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    }
+
+    /// Bytes held by live tensor buffers.
+    public static var activeBytes: Int { lock.withLock { state.active } }
+    /// Highest `activeBytes` since start or the last `resetPeak()`.
+    public static var peakBytes: Int { lock.withLock { state.peak } }
+    /// Bytes kept in the reuse cache.
+    public static var cachedBytes: Int { lock.withLock { state.cached } }
+
+    /// Starts a new peak measurement from the current active bytes.
+    public static func resetPeak() { lock.withLock { state.peak = state.active } }
+
+    /// Maximum bytes kept for reuse; setting it trims the cache.
+    public static var cacheLimit: Int {
+        get { lock.withLock { state.cacheLimit } }
+        set { lock.withLock { state.cacheLimit = newValue }; if newValue < cachedBytes { clearCache() } }
+    }
+
+    /// Returns every cached block to the system.
+    public static func clearCache() {
+        lock.withLock {
+            for (_, list) in state.free { for p in list { free(p) } }
+            state.free = [:]
+            state.cached = 0
+        }
+    }
+
+    /// Rounds sizes so that nearby sizes share cache slots.
+    static func roundedSize(_ bytes: Int) -> Int {
+        if bytes <= 4096 { return max(64, (bytes + 63) & ~63) }
+        return (bytes + 4095) & ~4095
+    }
+
+    static func allocate(_ bytes: Int) -> (UnsafeMutableRawPointer, Int) {
+        let size = roundedSize(bytes)
+        let cachedBlock: UnsafeMutableRawPointer? = lock.withLock {
+            state.active += size
+            state.peak = max(state.peak, state.active)
+            if var list = state.free[size], let p = list.popLast() {
+                state.free[size] = list
+                state.cached -= size
+                return p
+            }
+            return nil
+        }
+        if let p = cachedBlock { return (p, size) }
+        var p: UnsafeMutableRawPointer?
+        guard posix_memalign(&p, 64, size) == 0, let ptr = p else {
+            fatalError("Graft: out of memory allocating \(size) bytes (active \(activeBytes))")
+        }
+        return (ptr, size)
+    }
+
+    static func release(_ p: UnsafeMutableRawPointer, size: Int) {
+        let keep: Bool = lock.withLock {
+            state.active -= size
+            guard state.cached + size <= state.cacheLimit else { return false }
+            state.free[size, default: []].append(p)
+            state.cached += size
+            return true
+        }
+        if !keep { free(p) }
+    }
+}
+
+/// A block of tensor memory. Shared by nodes that alias it (reshape, stopGradient).
+public final class Buffer: @unchecked Sendable {
+    /// Start of the data, 64-byte aligned.
+    public let data: UnsafeMutableRawPointer
+    /// Requested size in bytes.
+    public let byteCount: Int
+    private let capacity: Int
+    private let owner: AnyObject?
+
+    /// A fresh, uninitialised block of `byteCount` bytes.
+    public init(byteCount: Int) {
+        let (p, size) = Allocator.allocate(max(byteCount, 1))
+        data = p
+        self.byteCount = byteCount
+        capacity = size
+        owner = nil
+    }
+
+    /// Wraps memory owned by someone else (a memory-mapped file); `owner` is kept alive.
+    public init(borrowing data: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject) {
+        self.data = data
+        self.byteCount = byteCount
+        capacity = 0
+        self.owner = owner
+    }
+
+    deinit {
+        if owner == nil { Allocator.release(data, size: capacity) }
+    }
+
+    @inline(__always) func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        data.assumingMemoryBound(to: T.self)
+    }
+}

@@ -1,0 +1,90 @@
+/// Causal scaled-dot-product attention with grouped KV heads:
+/// q `[B, Hq, T, D]`, k `[B, Hkv, S, D]`, v `[B, Hkv, S, Dv]` → `[B, Hq, T, Dv]`, where query t
+/// sits at position `S − T + t` (so a KV cache's earlier keys are visible) and `Hq` is a
+/// multiple of `Hkv`.
+struct Attention: Primitive {
+    let scale: Double
+    let causal: Bool
+    var name: String { "attention" }
+
+    static func run<T: KernelFloat>(_ q: UnsafeMutablePointer<T>, _ k: UnsafeMutablePointer<T>, _ v: UnsafeMutablePointer<T>,
+                                    _ o: UnsafeMutablePointer<T>, b: Int, hq: Int, hkv: Int, t: Int, s: Int, d: Int, dv: Int,
+                                    scale: T, causal: Bool) {
+        let group = hq / hkv
+        let qs = SendPtr(q), ks = SendPtr(k), vs = SendPtr(v), os = SendPtr(o)
+        Gemm.perItem(b * hq, cost: t * s * (d + dv)) { r in
+            let scores = UnsafeMutablePointer<T>.allocate(capacity: t * s)
+            defer { scores.deallocate() }
+            for bh in r {
+                let batch = bh / hq, head = bh % hq
+                let kvh = batch * hkv + head / group
+                let qp = qs.p + bh * t * d, kp = ks.p + kvh * s * d, vp = vs.p + kvh * s * dv
+                Gemm.run(false, true, m: t, n: s, k: d, qp, lda: d, kp, ldb: d, scores, ldc: s)
+                for i in 0..<t {
+                    let row = scores + i * s
+                    let visible = causal ? Swift.min(s, s - t + i + 1) : s
+                    var m = -T.infinity
+                    for j in 0..<visible { row[j] *= scale; m = Swift.max(m, row[j]) }
+                    var sum: T = 0
+                    for j in 0..<visible { let e = T.exp(row[j] - m); row[j] = e; sum += e }
+                    let inv = sum > 0 ? 1 / sum : 0
+                    for j in 0..<visible { row[j] *= inv }
+                    for j in visible..<s { row[j] = 0 }
+                }
+                Gemm.run(false, false, m: t, n: dv, k: s, scores, lda: s, vp, ldb: dv, os.p + bh * t * dv, ldc: dv)
+            }
+        }
+    }
+
+    func forward(_ inputs: [Node], output: Node) -> Buffer {
+        let out = output.allocate()
+        let q = inputs[0], k = inputs[1], v = inputs[2]
+        let (b, hq, t, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let (hkv, s, dv) = (k.shape[1], k.shape[2], v.shape[3])
+        dispatchFloat(q.dtype, name, {
+            Attention.run(q.pointer(Float.self), k.pointer(Float.self), v.pointer(Float.self), out.pointer(Float.self),
+                          b: b, hq: hq, hkv: hkv, t: t, s: s, d: d, dv: dv, scale: Float(scale), causal: causal)
+        }, {
+            Attention.run(q.pointer(Double.self), k.pointer(Double.self), v.pointer(Double.self), out.pointer(Double.self),
+                          b: b, hq: hq, hkv: hkv, t: t, s: s, d: d, dv: dv, scale: scale, causal: causal)
+        })
+        return out
+    }
+
+    /// The same computation from primitives (used to differentiate).
+    static func composite(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Double, causal: Bool) -> Tensor {
+        let (b, hq, t, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let (hkv, s, dv) = (k.shape[1], k.shape[2], v.shape[3])
+        let q5 = q.reshaped([b, hkv, hq / hkv, t, d])
+        let k5 = k.reshaped([b, hkv, 1, s, d]), v5 = v.reshaped([b, hkv, 1, s, dv])
+        var scores = Tensor.matmul(q5, k5, transposeB: true) * scale
+        if causal {
+            let rows = (Tensor.arange(Double(s - t), Double(s))).reshaped([t, 1])
+            let cols = Tensor.arange(0, Double(s)).reshaped([1, s])
+            scores = Tensor.where(cols .<= rows, scores, Tensor.full([], -.infinity, dtype: q.dtype))
+        }
+        return Tensor.matmul(scores.softmax(axis: -1), v5).reshaped([b, hq, t, dv])
+    }
+
+    func vjp(_ inputs: [Tensor], output: Tensor, cotangent g: Tensor, needs: [Bool]) -> [Tensor?] {
+        let o = Attention.composite(inputs[0], inputs[1], inputs[2], scale: scale, causal: causal)
+        let grads = Backprop.gradients(of: o, wrt: inputs, cotangent: g)
+        return zip(grads, needs).map { $1 ? $0 : nil }
+    }
+}
+
+extension Tensor {
+    /// Scaled-dot-product attention (see `Attention`); `scale` defaults to 1/√D.
+    public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Double? = nil, causal: Bool = true) -> Tensor {
+        let ok = q.ndim == 4 && k.ndim == 4 && v.ndim == 4 && q.dtype == k.dtype && k.dtype == v.dtype &&
+            q.dtype.isFloatingCompute && q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0] &&
+            q.shape[3] == k.shape[3] && k.shape[1] == v.shape[1] && k.shape[2] == v.shape[2] &&
+            k.shape[1] > 0 && q.shape[1] % k.shape[1] == 0 && (!causal || q.shape[2] <= k.shape[2])
+        guard ok else {
+            return failed(GraftError("attention", "q \(q.shape), k \(k.shape), v \(v.shape) (\(q.dtype)) do not fit [B,Hq,T,D], [B,Hkv,S,D], [B,Hkv,S,Dv] with Hq % Hkv == 0 and T ≤ S"))
+        }
+        let s = scale ?? 1 / Double(q.shape[3]).squareRoot()
+        return make(Attention(scale: s, causal: causal), [q, k, v],
+                    shape: [q.shape[0], q.shape[1], q.shape[2], v.shape[3]], dtype: q.dtype)
+    }
+}

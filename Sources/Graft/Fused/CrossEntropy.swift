@@ -1,0 +1,92 @@
+/// Mean cross-entropy of `logits [N, V]` against int32 `targets [N]`, each row weighted by
+/// `weights [N]` (1 = counted, 0 = ignored): `Σ wᵢ (logΣexp(xᵢ) − xᵢ[tᵢ]) / Σ wᵢ` (0 when no row
+/// counts). The vjp is `(softmax(x) − onehot(t)) · w / Σw`.
+struct CrossEntropy: Primitive {
+    var name: String { "crossEntropy" }
+
+    /// Per-row log-sum-exp.
+    @inline(__always) static func lse<T: KernelFloat>(_ row: UnsafeMutablePointer<T>, _ v: Int) -> T {
+        var m = -T.infinity
+        for j in 0..<v { m = Swift.max(m, row[j]) }
+        var s: T = 0
+        for j in 0..<v { s += T.exp(row[j] - m) }
+        return m + T.log(s)
+    }
+
+    static func run<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int32>, _ w: UnsafeMutablePointer<T>,
+                                    n: Int, v: Int) -> T {
+        var total: T = 0, weight: T = 0
+        for i in 0..<n where w[i] != 0 {
+            let row = x + i * v
+            let target = Int(t[i])
+            precondition(target >= 0 && target < v, "crossEntropy: target \(target) out of range for \(v) classes (row \(i))")
+            total += w[i] * (lse(row, v) - row[target])
+            weight += w[i]
+        }
+        return weight > 0 ? total / weight : 0
+    }
+
+    func forward(_ inputs: [Node], output: Node) -> Buffer {
+        let out = output.allocate()
+        let x = inputs[0], t = inputs[1].pointer(Int32.self), w = inputs[2]
+        let (n, v) = (x.shape[0], x.shape[1])
+        dispatchFloat(x.dtype, name, { out.pointer(Float.self)[0] = CrossEntropy.run(x.pointer(Float.self), t, w.pointer(Float.self), n: n, v: v) },
+                      { out.pointer(Double.self)[0] = CrossEntropy.run(x.pointer(Double.self), t, w.pointer(Double.self), n: n, v: v) })
+        return out
+    }
+
+    func vjp(_ inputs: [Tensor], output: Tensor, cotangent g: Tensor, needs: [Bool]) -> [Tensor?] {
+        [Tensor.make(CrossEntropyGrad(), [inputs[0], inputs[1], inputs[2], g], shape: inputs[0].shape, dtype: g.dtype), nil, nil]
+    }
+}
+
+/// The gradient of `CrossEntropy` with respect to the logits, scaled by the output cotangent.
+struct CrossEntropyGrad: Primitive {
+    var name: String { "crossEntropyGrad" }
+
+    static func run<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int32>, _ w: UnsafeMutablePointer<T>,
+                                    _ g: T, _ y: UnsafeMutablePointer<T>, n: Int, v: Int) {
+        var weight: T = 0
+        for i in 0..<n { weight += w[i] }
+        let xs = SendPtr(x), ys = SendPtr(y), ts = SendPtr(t), ws = SendPtr(w)
+        Parallel.forEach(n, costPerItem: v * 4) { r in
+            for i in r {
+                let row = xs.p + i * v, dst = ys.p + i * v
+                let wi = ws[i]
+                if wi == 0 || weight == 0 { dst.update(repeating: 0, count: v); continue }
+                let lse = CrossEntropy.lse(row, v)
+                let c = g * wi / weight
+                for j in 0..<v { dst[j] = c * T.exp(row[j] - lse) }
+                dst[Int(ts[i])] -= c
+            }
+        }
+    }
+
+    func forward(_ inputs: [Node], output: Node) -> Buffer {
+        let out = output.allocate()
+        let x = inputs[0], t = inputs[1].pointer(Int32.self), w = inputs[2], g = inputs[3]
+        let (n, v) = (x.shape[0], x.shape[1])
+        dispatchFloat(x.dtype, name, {
+            CrossEntropyGrad.run(x.pointer(Float.self), t, w.pointer(Float.self), g.pointer(Float.self)[0], out.pointer(Float.self), n: n, v: v)
+        }, {
+            CrossEntropyGrad.run(x.pointer(Double.self), t, w.pointer(Double.self), g.pointer(Double.self)[0], out.pointer(Double.self), n: n, v: v)
+        })
+        return out
+    }
+}
+
+extension Tensor {
+    /// Mean cross-entropy over the rows of `logits [..., V]` whose `mask` is true/non-zero
+    /// (all rows when nil). `targets` are int32 class ids with the logits' leading shape.
+    public static func crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor? = nil) -> Tensor {
+        let lead = Array(logits.shape.dropLast())
+        guard logits.ndim >= 1, logits.dtype.isFloatingCompute, targets.dtype == .int32, targets.shape == lead,
+              mask.map({ $0.shape == lead }) ?? true else {
+            return failed(GraftError("crossEntropy", "logits \(logits.shape) \(logits.dtype), targets \(targets.shape) \(targets.dtype), mask \(mask?.shape ?? []) do not fit [..., V], int32 [...], [...]"))
+        }
+        let v = logits.shape.last!, n = Shapes.count(lead)
+        let weights = mask.map { $0.astype(logits.dtype) } ?? Tensor.ones(lead, dtype: logits.dtype)
+        return make(CrossEntropy(), [logits.reshaped([n, v]), targets.reshaped([n]), weights.reshaped([n])],
+                    shape: [], dtype: logits.dtype)
+    }
+}
