@@ -29,7 +29,7 @@ let package = Package(
         ]),
         .executableTarget(name: "GraftBench", dependencies: ["Graft", "GraftNN", "GraftOptim", "CBLAS"],
                           path: "Benchmarks/GraftBench"),
-        .testTarget(name: "GraftTests", dependencies: ["Graft", "GraftNN", "GraftOptim"]),
+        .testTarget(name: "GraftTests", dependencies: ["Graft", "GraftNN", "GraftOptim"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GraftIOTests", dependencies: ["GraftIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GraftLMTests", dependencies: ["GraftLM"], resources: [.copy("Fixtures")]),
     ]

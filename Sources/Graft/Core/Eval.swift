@@ -46,7 +46,10 @@ enum Scheduler {
             node.mark = visited
             node.pendingUses = 0
             stack.append((node, true))
-            for input in node.inputs where input.buffer == nil && input.mark != visited {
+            // Visit inputs in order (pushed reversed): vjps put the incoming cotangent first,
+            // so the backward chain is walked before the forward values it consumes are made,
+            // and those values are produced just before their use.
+            for input in node.inputs.reversed() where input.buffer == nil && input.mark != visited {
                 stack.append((input, false))
             }
         }
