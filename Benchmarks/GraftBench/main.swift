@@ -1,1 +1,95 @@
-print("bench")
+import CBLAS
+import Foundation
+import Graft
+import GraftNN
+import GraftOptim
+
+// Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
+// runs them next to the reference tools and writes BENCHMARKS.md.
+//   GraftBench matmul | elementwise | mlp [--steps N]
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Best time of `repeats` runs (after one warm-up).
+func best(_ repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    return (0..<repeats).map { _ in seconds(body) }.min()!
+}
+
+func emit(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(data: data, encoding: .utf8)!)
+}
+
+func benchMatmul() {
+    let n = 1024
+    let a = Tensor.uniform([n, n], key: RandomKey(seed: 1)), b = Tensor.uniform([n, n], key: RandomKey(seed: 2))
+    eval(a, b)
+    let graph = best(10) { eval(Tensor.matmul(a, b)) }
+    let pa = a.toArray(), pb = b.toArray()
+    var c = [Float](repeating: 0, count: n * n)
+    let direct = best(10) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, pa, Int32(n), pb, Int32(n), 0, &c, Int32(n))
+    }
+    let flops = 2.0 * Double(n * n * n)
+    emit(["bench": "matmul_1024", "graft_s": graph, "cblas_s": direct, "graft_gflops": flops / graph / 1e9,
+          "cblas_gflops": flops / direct / 1e9, "ratio": direct / graph])
+}
+
+func benchElementwise() {
+    let n = 16 << 20
+    let a = Tensor.normal([n], key: RandomKey(seed: 3)), b = Tensor.normal([n], key: RandomKey(seed: 4))
+    eval(a, b)
+    let graph = best(10) { eval(a.silu() * b) }
+    let src = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
+    let dst = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
+    src.initializeMemory(as: UInt8.self, repeating: 1, count: n * 4)
+    dst.initializeMemory(as: UInt8.self, repeating: 0, count: n * 4)
+    let copy = best(10) { dst.copyMemory(from: src, byteCount: n * 4) }
+    // Throughput of the chain counted as its 16M outputs; the copy moves the same bytes.
+    emit(["bench": "silu_mul_16M", "graft_s": graph, "copy_s": copy, "graft_gbps": Double(n * 4) / graph / 1e9,
+          "copy_gbps": Double(n * 4) / copy / 1e9, "ratio": copy / graph])
+}
+
+func benchMLP(steps: Int) {
+    let (batch, inputs, hidden, classes) = (512, 512, 1024, 10)
+    let keys = RandomKey(seed: 5).split(into: 5)
+    let x = Tensor.normal([batch, inputs], key: keys[0])
+    let y = (Tensor.uniform([batch], key: keys[1]) * Double(classes)).astype(.int32)
+    var params = ParameterTree.dict([
+        "l1": Linear.parameters(inputs: inputs, outputs: hidden, key: keys[2]),
+        "l2": Linear.parameters(inputs: hidden, outputs: hidden, key: keys[3]),
+        "l3": Linear.parameters(inputs: hidden, outputs: classes, key: keys[4]),
+    ])
+    eval([x, y] + params.tensors)
+    let optimizer = AdamW(learningRate: 1e-3)
+    func step() {
+        let (loss, grads) = valueAndGrad(params) { p in
+            var h = Linear.apply(p.subtree("l1")!, x).silu()
+            h = Linear.apply(p.subtree("l2")!, h).silu()
+            return Tensor.crossEntropy(logits: Linear.apply(p.subtree("l3")!, h), targets: y)
+        }
+        params = optimizer.update(params, gradients: grads)
+        eval([loss] + params.tensors + Array(optimizer.state.values))
+    }
+    for _ in 0..<5 { step() }
+    let t = seconds { for _ in 0..<steps { step() } }
+    emit(["bench": "mlp_step", "shape": "\(batch)x\(inputs)-\(hidden)-\(hidden)-\(classes)", "graft_ms": t / Double(steps) * 1000,
+          "threads": Parallel.threads])
+}
+
+let args = CommandLine.arguments.dropFirst()
+let steps = args.firstIndex(of: "--steps").flatMap { Int(args[args.index(after: $0)]) } ?? 50
+switch args.first ?? "all" {
+case "matmul": benchMatmul()
+case "elementwise": benchElementwise()
+case "mlp": benchMLP(steps: steps)
+default:
+    benchMatmul()
+    benchElementwise()
+    benchMLP(steps: steps)
+}

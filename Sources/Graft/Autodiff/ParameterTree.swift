@@ -30,15 +30,7 @@ public indirect enum ParameterTree: CustomStringConvertible {
     /// The tensor at a dotted key path, or nil.
     public subscript(path: String) -> Tensor? {
         get {
-            var node = self
-            for key in path.split(separator: ".").map(String.init) {
-                switch node {
-                case .dict(let d): guard let n = d[key] else { return nil }; node = n
-                case .list(let l): guard let i = Int(key), l.indices.contains(i) else { return nil }; node = l[i]
-                case .tensor: return nil
-                }
-            }
-            if case .tensor(let t) = node { return t }
+            if case .tensor(let t)? = subtree(path) { return t }
             return nil
         }
         set {
@@ -60,6 +52,19 @@ public indirect enum ParameterTree: CustomStringConvertible {
         default:
             return setting(.dict([:]), keys, value)
         }
+    }
+
+    /// The subtree at a dotted key path, or nil.
+    public func subtree(_ path: String) -> ParameterTree? {
+        var node = self
+        for key in path.split(separator: ".").map(String.init) {
+            switch node {
+            case .dict(let d): guard let n = d[key] else { return nil }; node = n
+            case .list(let l): guard let i = Int(key), l.indices.contains(i) else { return nil }; node = l[i]
+            case .tensor: return nil
+            }
+        }
+        return node
     }
 
     /// Applies `transform` to every tensor, keeping the structure.

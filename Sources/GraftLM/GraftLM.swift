@@ -1,1 +1,0 @@
-// GraftLM: see README ARCHITECTURE.

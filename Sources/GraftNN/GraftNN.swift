@@ -1,2 +1,0 @@
-// GraftNN: see README ARCHITECTURE.
-import Graft

@@ -1,1 +1,0 @@
-// GraftOptim: see README ARCHITECTURE.
