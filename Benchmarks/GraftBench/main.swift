@@ -45,6 +45,9 @@ func benchElementwise() {
     let a = Tensor.normal([n], key: RandomKey(seed: 3)), b = Tensor.normal([n], key: RandomKey(seed: 4))
     eval(a, b)
     let graph = best(10) { eval(a.silu() * b) }
+    if ProcessInfo.processInfo.environment["BENCH_DETAIL"] != nil {
+        emit(["silu_s": best(10) { eval(a.silu()) }, "mul_s": best(10) { eval(a * b) }, "exp_s": best(10) { eval(a.exp()) }])
+    }
     let src = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
     let dst = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
     src.initializeMemory(as: UInt8.self, repeating: 1, count: n * 4)

@@ -91,4 +91,35 @@ final class SchedulerTests: XCTestCase {
         Parallel.setThreads(saved)
         XCTAssertEqual(single, double, accuracy: Swift.abs(single) * 1e-6)
     }
+
+    func testElementwiseChainsRunFusedWithoutIntermediates() {
+        let n = 1 << 20
+        let a = Tensor.normal([n], key: RandomKey(seed: 10)), b = Tensor.normal([n], key: RandomKey(seed: 11))
+        eval(a, b)
+        Allocator.resetPeak()
+        let base = Allocator.activeBytes
+        let y = (a.silu() * b + 1).exp() / 2
+        eval(y)
+        // Only the chain's output (plus two scalar constants of one cache line each).
+        XCTAssertLessThanOrEqual(Allocator.peakBytes - base, n * 4 + 256, "intermediates were materialised")
+        let av = a.toArray(), bv = b.toArray(), yv = y.toArray()
+        for i in stride(from: 0, to: n, by: 997) {
+            let x = Double(av[i])
+            let want = Foundation.exp(x / (1 + Foundation.exp(-x)) * Double(bv[i]) + 1) / 2
+            XCTAssertEqual(Double(yv[i]), want, accuracy: 1e-5 * Swift.max(1, Swift.abs(want)))
+        }
+    }
+
+    func testFastExpAccuracyAndSpecialValues() {
+        var xs: [Float] = [0, 1, -1, 88.7, 89, -87, -88, -200, .infinity, -.infinity, .nan]
+        xs += stride(from: Float(-80), through: 80, by: 0.37).map { $0 }
+        let got = Tensor(xs).exp().toArray()
+        for (x, y) in zip(xs, got) {
+            let want = Foundation.exp(Double(x))
+            if x.isNaN { XCTAssertTrue(y.isNaN); continue }
+            if want > Double(Float.greatestFiniteMagnitude) { XCTAssertEqual(y, .infinity); continue }
+            if want < Double(Float.leastNormalMagnitude) { XCTAssertEqual(y, 0, "flushes below the normal range"); continue }
+            XCTAssertEqual(Double(y), want, accuracy: want * 3e-7, "exp(\(x))")
+        }
+    }
 }

@@ -11,9 +11,18 @@ public func eval(_ tensors: [Tensor]) {
     let order = Scheduler.topologicalOrder(tensors.map(\.node))
     if order.isEmpty { return }
     for node in tensors.map(\.node) { node.pendingUses += 1 << 40 }  // outputs are never freed
-    for node in order {
-        node.buffer = node.primitive!.forward(node.inputs, output: node)
-        for input in node.inputs where input.primitive != nil {
+    let fused = Fusion.plan(order)
+    for node in order where !fused.members.contains(ObjectIdentifier(node)) {
+        var consumed = node.inputs
+        if let program = fused.programs[ObjectIdentifier(node)] {
+            let out = node.allocate()
+            program.run(count: node.count, output: out.pointer(Float.self))
+            node.buffer = out
+            consumed = program.members.flatMap(\.inputs)
+        } else {
+            node.buffer = node.primitive!.forward(node.inputs, output: node)
+        }
+        for input in consumed where input.primitive != nil {
             input.pendingUses -= 1
             if input.pendingUses == 0 { input.buffer = nil }
         }
@@ -29,6 +38,36 @@ public func eval(_ tensors: [Tensor]) {
 
 /// Materialises tensors (variadic form).
 public func eval(_ tensors: Tensor...) { eval(tensors) }
+
+/// Which elementwise nodes run fused: `programs` by root node, `members` computed inside them.
+enum Fusion {
+    struct Plan {
+        var programs: [ObjectIdentifier: ElementwiseProgram] = [:]
+        var members: Set<ObjectIdentifier> = []
+    }
+
+    /// A node joins its consumer's program when both are fusible elementwise float32 nodes of
+    /// the same shape and the consumer is its only use in this evaluation (outputs carry a
+    /// large use count and so never join).
+    static func plan(_ order: [Node]) -> Plan {
+        var plan = Plan()
+        var consumer: [ObjectIdentifier: Node] = [:]
+        for node in order {
+            for input in node.inputs where input.primitive != nil { consumer[ObjectIdentifier(input)] = node }
+        }
+        func joins(_ n: Node) -> Bool {
+            guard n.primitive != nil, n.buffer == nil, n.pendingUses == 1, ElementwiseProgram.accepts(n),
+                  let c = consumer[ObjectIdentifier(n)], c.shape == n.shape, ElementwiseProgram.accepts(c) else { return false }
+            return true
+        }
+        for node in order.reversed() where ElementwiseProgram.accepts(node) && !plan.members.contains(ObjectIdentifier(node)) {
+            let program = ElementwiseProgram(root: node, fusible: joins)
+            plan.programs[ObjectIdentifier(node)] = program
+            for m in program.members where m !== node { plan.members.insert(ObjectIdentifier(m)) }
+        }
+        return plan
+    }
+}
 
 enum Scheduler {
     nonisolated(unsafe) static var generation = 0
