@@ -11,6 +11,8 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case badMagic(path: String, found: [UInt8])
     /// The header's version is not 2 or 3.
     case unsupportedVersion(path: String, version: UInt32)
+    /// A header field is implausible (e.g. a tensor or metadata count beyond 2³¹).
+    case invalidHeader(path: String, reason: String)
     /// The file ends in the middle of a structure. `section` says which one (header, a metadata
     /// record, a tensor-info record); `offset` is where the read started, `needed` its length.
     case truncated(path: String, section: String, offset: Int, needed: Int, fileSize: Int)
@@ -54,6 +56,8 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path) is not a GGUF file: bad magic [\(hex)] (expected 47 47 55 46, \"GGUF\")"
         case let .unsupportedVersion(path, version):
             return "\(path): unsupported GGUF version \(version) (Graft reads versions 2 and 3)"
+        case let .invalidHeader(path, reason):
+            return "\(path): invalid GGUF header: \(reason)"
         case let .truncated(path, section, offset, needed, fileSize):
             return "\(path) is truncated: \(section) needs \(needed) bytes at offset \(offset), "
                 + "but the file has only \(fileSize) bytes"

@@ -48,17 +48,19 @@ public final class GGUFFile: Sendable {
         cursor.position = 4
         let version = try cursor.read(UInt32.self)
         guard version == 2 || version == 3 else { throw GGUFError.unsupportedVersion(path: path, version: version) }
-        // Each tensor-info record needs at least 8+4+8+4+8 bytes, each metadata record 8+4+1.
-        cursor.section = "header (tensor count)"
-        let tensorCount = try cursor.readCount(minimumUnitSize: 32)
-        cursor.section = "header (metadata count)"
-        let kvCount = try cursor.readCount(minimumUnitSize: 13)
+        let tensorCount = try Self.count(try cursor.read(UInt64.self), what: "tensor count", path: path)
+        let kvCount = try Self.count(try cursor.read(UInt64.self), what: "metadata count", path: path)
+        // Reserve no more than the rest of the file could hold (a metadata record needs at least
+        // 8+4+1 bytes, a tensor-info record 8+4+8+4+8), so a corrupt count cannot exhaust memory;
+        // a count too large for the file then fails as a truncation where the data runs out.
+        let metadataCapacity = min(kvCount, cursor.remaining / 13)
+        let tensorCapacity = min(tensorCount, cursor.remaining / 32)
 
         // Metadata.
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        metadata.reserveCapacity(kvCount)
-        keys.reserveCapacity(kvCount)
+        metadata.reserveCapacity(metadataCapacity)
+        keys.reserveCapacity(metadataCapacity)
         for index in 0 ..< kvCount {
             cursor.section = "metadata record \(index) of \(kvCount)"
             let key = try cursor.readString()
@@ -74,9 +76,9 @@ public final class GGUFFile: Sendable {
 
         // Tensor-info table.
         var rawInfos: [(name: String, type: GGMLType, dims: [Int], offset: Int)] = []
-        rawInfos.reserveCapacity(tensorCount)
+        rawInfos.reserveCapacity(tensorCapacity)
         var tensorIndex: [String: Int] = [:]
-        tensorIndex.reserveCapacity(tensorCount)
+        tensorIndex.reserveCapacity(tensorCapacity)
         for index in 0 ..< tensorCount {
             cursor.section = "tensor-info record \(index) of \(tensorCount)"
             let name = try cursor.readString()
@@ -104,7 +106,7 @@ public final class GGUFFile: Sendable {
         // Data section and per-tensor placement.
         let dataStart = Self.align(cursor.position, to: alignment)
         var infos: [GGUFTensorInfo] = []
-        infos.reserveCapacity(tensorCount)
+        infos.reserveCapacity(rawInfos.count)
         for raw in rawInfos {
             let info = try Self.placeTensor(raw, dataStart: dataStart, alignment: alignment, path: path)
             infos.append(info)
@@ -120,6 +122,13 @@ public final class GGUFFile: Sendable {
         self.dataStart = dataStart
         self.mapping = mapping
         self.tensorIndex = tensorIndex
+    }
+
+    private static func count(_ raw: UInt64, what: String, path: String) throws -> Int {
+        guard raw <= UInt64(Int32.max) else {
+            throw GGUFError.invalidHeader(path: path, reason: "implausible \(what) \(raw)")
+        }
+        return Int(raw)
     }
 
     /// `x` rounded up to a multiple of `alignment`.

@@ -8,7 +8,8 @@
 /// | Q8_0 | 8    | d     | −128·d   | int8 + 128        |
 ///
 /// (d·q is exact in `Float` because d has 11 significant bits and q at most 8, and −8·d, −128·d
-/// are exact, so `d·q + bias` equals the reference `d·(q − 8)` / `d·q` exactly.)
+/// are exact, so `d·q + bias` equals the reference `d·(q − 8)` / `d·q` exactly; only the sign of
+/// a zero can differ: Q4_0 with a negative d gives +0 where the reference gives −0.)
 /// The only real work is reordering nibbles: ggml keeps element j (j < 16) in the low nibble of
 /// byte j and element j + 16 in its high nibble; MLX wants element k in nibble k % 8 of word k / 8.
 public enum GGMLAffineConverter {
