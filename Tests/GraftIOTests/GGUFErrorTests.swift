@@ -126,6 +126,33 @@ final class GGUFErrorTests: XCTestCase {
         XCTAssertEqual(openError(path), .unknownGGMLType(path: path, tensor: name, typeID: 99))
     }
 
+    /// Patches the value-type field (or the value's first byte) of metadata record `key` in a copy
+    /// of mixed_types.gguf.
+    private func patchedMixedFixture(key: String, valueTypeTo newType: UInt32? = nil, firstValueByteTo byte: UInt8? = nil) throws -> String {
+        let source = GGUFTestSupport.fixturePath("mixed_types.gguf")
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: source)[.size] as? Int)
+        return try prefixCopy(of: source, length: size) { data in
+            var encodedKey = Data()
+            withUnsafeBytes(of: UInt64(key.utf8.count).littleEndian) { encodedKey.append(contentsOf: $0) }
+            encodedKey.append(contentsOf: Array(key.utf8))
+            let typeOffset = data.range(of: encodedKey)!.upperBound
+            if let newType {
+                withUnsafeBytes(of: newType.littleEndian) { data.replaceSubrange(typeOffset ..< typeOffset + 4, with: $0) }
+            }
+            if let byte { data[typeOffset + 4] = byte }
+        }
+    }
+
+    func testMalformedMetadataRecords() throws {
+        let badBool = try patchedMixedFixture(key: "test.bool_true", firstValueByteTo: 2)
+        guard case .invalidMetadata(_, "test.bool_true", _) = openError(badBool) else { return XCTFail("expected invalidMetadata") }
+        let badType = try patchedMixedFixture(key: "test.uint8", valueTypeTo: 13)
+        XCTAssertEqual(openError(badType), .invalidMetadata(path: badType, key: "test.uint8", reason: "unknown value type 13"))
+        // Turning the UINT8 array into an array of arrays is refused (ggml rejects nested arrays).
+        let nested = try patchedMixedFixture(key: "test.array_uint8", firstValueByteTo: UInt8(GGUFValueType.array.rawValue))
+        guard case .invalidMetadata(_, "test.array_uint8", _) = openError(nested) else { return XCTFail("expected invalidMetadata") }
+    }
+
     func testAccessorMisuse() throws {
         let file = try GGUFFile(path: GGUFTestSupport.fixturePath("mixed_types.gguf"))
         XCTAssertThrowsError(try file.int("test.string")) { error in

@@ -108,7 +108,10 @@ final class GGUFWriterTests: XCTestCase {
     func testInvalidWriterInputIsRejected() throws {
         var writer = GGUFWriter()
         try writer.addTensor(name: "a", shape: [32], floats: Array(repeating: 0, count: 32))
-        XCTAssertThrowsError(try writer.addTensor(name: "a", shape: [1], floats: [0]), "duplicate")
+        XCTAssertThrowsError(try writer.addTensor(name: "a", shape: [1], floats: [0])) { error in
+            guard case GGUFError.invalidWriterInput(tensor: "a", _) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("duplicate"), "\(error)")
+        }
         XCTAssertThrowsError(try writer.addTensor(name: String(repeating: "n", count: 64), shape: [1], floats: [0]))
         XCTAssertThrowsError(try writer.addTensor(name: "b", type: .q8_0, shape: [1, 32], bytes: [UInt8](repeating: 0, count: 33)))
         XCTAssertThrowsError(try writer.addTensor(name: "c", type: .q4_1, shape: [16], bytes: [UInt8](repeating: 0, count: 10)))

@@ -36,7 +36,9 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedConversion(path: String, tensor: String, type: GGMLType, target: String)
     /// A conversion of a tensor failed for another reason (parameters do not fit its shape, …).
     case conversionFailed(path: String, tensor: String, reason: String)
-    /// Writing failed (I/O error, or the content given to the writer is inconsistent).
+    /// A tensor given to `GGUFWriter` is inconsistent (name, shape, type and byte count disagree).
+    case invalidWriterInput(tensor: String, reason: String)
+    /// Writing failed (I/O error, or the writer's metadata contradicts its alignment).
     case writeFailed(path: String, reason: String)
 
     /// Bytes missing for `tensorDataPastEnd` (how far the tensor's end lies past the file's end).
@@ -81,6 +83,8 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): tensor '\(tensor)' of type \(type) cannot be converted to \(target)"
         case let .conversionFailed(path, tensor, reason):
             return "\(path): cannot convert tensor '\(tensor)': \(reason)"
+        case let .invalidWriterInput(tensor, reason):
+            return "cannot add tensor '\(tensor)' to a GGUF writer: \(reason)"
         case let .writeFailed(path, reason):
             return "cannot write GGUF file \(path): \(reason)"
         }

@@ -36,11 +36,11 @@ public struct GGUFWriter: Sendable {
     }
 
     /// Adds a tensor of `type` with row-major `shape` whose encoded bytes are `bytes`.
-    /// Throws `GGUFError.writeFailed` if the name is empty, too long (ggml allows 63 bytes) or
+    /// Throws `GGUFError.invalidWriterInput` if the name is empty, too long (ggml allows 63 bytes) or
     /// taken, the shape has 0 or more than 4 dimensions, the row length is not a whole number of
     /// blocks, or `bytes` has the wrong size.
     public mutating func addTensor(name: String, type: GGMLType, shape: [Int], bytes: [UInt8]) throws {
-        func fail(_ reason: String) -> GGUFError { .writeFailed(path: "(tensor '\(name)')", reason: reason) }
+        func fail(_ reason: String) -> GGUFError { .invalidWriterInput(tensor: name, reason: reason) }
         guard !name.isEmpty, name.utf8.count < 64 else { throw fail("tensor names must be 1 to 63 bytes long") }
         guard !tensors.contains(where: { $0.name == name }) else { throw fail("duplicate tensor name") }
         guard (1 ... 4).contains(shape.count), shape.allSatisfy({ $0 >= 0 }) else {
