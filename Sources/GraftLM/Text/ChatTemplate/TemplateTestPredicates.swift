@@ -24,7 +24,12 @@ extension TemplateRenderer {
             case .undefined, .string, .array, .dictionary: return true
             default: return false
             }
-        case "callable": if case .callable = value { return true } else { return false }
+        case "callable":
+            // Jinja's Undefined defines __call__ (which fails), so Python's callable() is true for it.
+            switch value {
+            case .callable, .undefined: return true
+            default: return false
+            }
         case "sameas":
             switch (value, argument) {
             case (.none, .none): return true
