@@ -5,6 +5,12 @@ public struct TemplateSourceLocation: Sendable, Equatable, CustomStringConvertib
     /// 1-based column number, in Unicode scalars.
     public let column: Int
 
+    /// A location at `line` and `column` (both 1-based).
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
     /// "line L, column C".
     public var description: String { "line \(line), column \(column)" }
 }
