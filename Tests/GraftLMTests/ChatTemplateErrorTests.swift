@@ -83,6 +83,13 @@ final class ChatTemplateErrorTests: XCTestCase {
         }
     }
 
+    func testRecursiveMacroFailsInsteadOfCrashing() throws {
+        let template = try ChatTemplate(source: "{% macro loop_forever(n) %}{{ loop_forever(n + 1) }}{% endmacro %}{{ loop_forever(0) }}")
+        XCTAssertThrowsError(try template.render(context: [:])) { error in
+            XCTAssertTrue(String(describing: error).contains("nested deeper"), "\(error)")
+        }
+    }
+
     func testMalformedJSONIsReported() {
         XCTAssertThrowsError(try TemplateValue(json: "{\"a\": [1, 2}")) { error in
             XCTAssertTrue(String(describing: error).contains("invalid JSON"), "\(error)")

@@ -16,6 +16,8 @@ indirect enum TemplateNode: Sendable {
     case macro(TemplateMacro)
     /// `{% filter name %}...{% endfilter %}`.
     case filterBlock(filters: [TemplateFilterCall], body: [TemplateNode], TemplateSourceLocation)
+    /// `{% with a = 1, b = 2 %}...{% endwith %}`: the body runs in a new scope holding the names.
+    case scoped(assignments: [(String, TemplateExpression)], body: [TemplateNode], TemplateSourceLocation)
     /// A group of nodes rendered in order (e.g. transformers' `{% generation %}` block).
     case group([TemplateNode])
     /// `{% break %}`.

@@ -18,7 +18,7 @@ extension TemplateRenderer {
 
     func call(_ function: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue {
         guard case .callable(let callable) = function else {
-            if case .undefined(let name) = function { throw templateRuntimeError("'\(name)' is undefined") }
+            if case .undefined(let name) = function { throw templateRuntimeError(name) }
             throw templateRuntimeError("'\(function.typeName)' object is not callable")
         }
         switch callable.kind {

@@ -74,7 +74,7 @@ extension TemplateRenderer {
             return value.isTruthy ? value : try evaluate(right)
         case .conditional(let condition, let then, let otherwise):
             if try evaluate(condition).isTruthy { return try evaluate(then) }
-            return try otherwise.map { try evaluate($0) } ?? .undefined("conditional expression")
+            return try otherwise.map { try evaluate($0) } ?? .undefined("the conditional expression's condition was false and it has no else")
         }
     }
 
@@ -86,7 +86,7 @@ extension TemplateRenderer {
     }
 
     func operandError(_ op: String, _ value: TemplateValue) -> ChatTemplateError {
-        if case .undefined(let name) = value { return templateRuntimeError("'\(name)' is undefined") }
+        if case .undefined(let name) = value { return templateRuntimeError(name) }
         return templateRuntimeError("bad operand type for unary \(op): '\(value.typeName)'")
     }
 
@@ -107,7 +107,7 @@ extension TemplateRenderer {
     func attribute(_ name: String, of base: TemplateValue) throws -> TemplateValue {
         switch base {
         case .undefined(let undefinedName):
-            throw templateRuntimeError("'\(undefinedName)' is undefined")
+            throw templateRuntimeError(undefinedName)
         case .namespace(let namespace):
             return namespace.attributes[name] ?? .undefined("'Namespace' object has no attribute '\(name)'")
         case .dictionary(let dictionary):
@@ -129,7 +129,7 @@ extension TemplateRenderer {
     func item(_ key: TemplateValue, of base: TemplateValue) throws -> TemplateValue {
         switch (base, key) {
         case (.undefined(let name), _):
-            throw templateRuntimeError("'\(name)' is undefined")
+            throw templateRuntimeError(name)
         case (.array(let items), _) where key.number != nil:
             guard case .int(var index) = key.number! else {
                 throw templateRuntimeError("list indices must be integers, not float")
@@ -185,7 +185,7 @@ extension TemplateRenderer {
             for index in try indices(count: scalars.count) { view.append(scalars[index]) }
             return .string(String(view))
         case .undefined(let name):
-            throw templateRuntimeError("'\(name)' is undefined")
+            throw templateRuntimeError(name)
         default:
             throw templateRuntimeError("'\(base.typeName)' object is not subscriptable")
         }

@@ -7,8 +7,8 @@ extension TemplateRenderer {
         -> TemplateValue
     {
         if op == .concat { return .string(left.pythonString + right.pythonString) }
-        if case .undefined(let name) = left { throw templateRuntimeError("'\(name)' is undefined") }
-        if case .undefined(let name) = right { throw templateRuntimeError("'\(name)' is undefined") }
+        if case .undefined(let name) = left { throw templateRuntimeError(name) }
+        if case .undefined(let name) = right { throw templateRuntimeError(name) }
         if let a = left.number, let b = right.number { return try arithmetic(op, a, b) }
         switch (op, left, right) {
         case (.add, .string(let a), .string(let b)): return .string(a + b)

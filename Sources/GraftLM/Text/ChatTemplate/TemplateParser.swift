@@ -134,6 +134,18 @@ struct TemplateParser {
             let (body, _) = try parseBody(until: ["endfilter"])
             try endBlock()
             return .filterBlock(filters: filters, body: body, location)
+        case "with":
+            var assignments: [(String, TemplateExpression)] = []
+            while !(current.kind == .blockEnd) {
+                if !assignments.isEmpty { try expect(.op(","), "',' between with assignments") }
+                let name = try expectName()
+                try expect(.op("="), "'=' in with statement")
+                assignments.append((name, try parseExpression()))
+            }
+            try endBlock()
+            let (body, _) = try parseBody(until: ["endwith"])
+            try endBlock()
+            return .scoped(assignments: assignments, body: body, location)
         case "generation":
             try endBlock()
             let (body, _) = try parseBody(until: ["endgeneration"])
@@ -145,7 +157,7 @@ struct TemplateParser {
         case "continue":
             try endBlock()
             return .continueLoop(location)
-        case "endif", "endfor", "endmacro", "endset", "endfilter", "elif", "else", "endgeneration":
+        case "endif", "endfor", "endmacro", "endset", "endfilter", "elif", "else", "endgeneration", "endwith":
             throw error("unexpected '\(tag)' tag", at: token)
         default:
             throw error("unknown tag '\(tag)'", at: token)

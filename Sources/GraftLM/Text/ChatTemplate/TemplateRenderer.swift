@@ -7,6 +7,9 @@ final class TemplateRenderer {
     /// Scope stack; index 0 holds the render context, the globals and top-level `set`s.
     var scopes: [[String: TemplateValue]]
     var output = ""
+    /// Current macro nesting, bounded so that a recursive macro fails instead of overflowing the stack.
+    var macroDepth = 0
+    static let maximumMacroDepth = 100
 
     enum Flow {
         case normal, breakLoop, continueLoop
@@ -25,7 +28,7 @@ final class TemplateRenderer {
         for scope in scopes.reversed() {
             if let value = scope[name] { return value }
         }
-        return .undefined(name)
+        return .undefined("'\(name)' is undefined")
     }
 
     func assign(_ name: String, _ value: TemplateValue) {
@@ -91,6 +94,14 @@ final class TemplateRenderer {
                 for filter in filters { value = try applyFilter(filter, to: value) }
             }
             output += value.pythonString
+        case .scoped(let assignments, let body, let location):
+            var frame: [String: TemplateValue] = [:]
+            for (name, expression) in assignments {
+                frame[name] = try located(location) { try evaluate(expression) }
+            }
+            scopes.append(frame)
+            defer { scopes.removeLast() }
+            return try execute(body)
         case .group(let nodes):
             return try execute(nodes)
         case .breakLoop:
@@ -170,8 +181,15 @@ final class TemplateRenderer {
         guard arguments.positional.count <= macro.parameters.count else {
             throw templateRuntimeError("macro '\(macro.name)' takes not more than \(macro.parameters.count) arguments")
         }
+        guard macroDepth < TemplateRenderer.maximumMacroDepth else {
+            throw templateRuntimeError("macro '\(macro.name)' nested deeper than \(TemplateRenderer.maximumMacroDepth) calls")
+        }
+        macroDepth += 1
         let savedScopes = scopes
-        defer { scopes = savedScopes }
+        defer {
+            scopes = savedScopes
+            macroDepth -= 1
+        }
         scopes = [scopes[0], [:]]
         for (position, parameter) in macro.parameters.enumerated() {
             if position < arguments.positional.count {
@@ -181,7 +199,7 @@ final class TemplateRenderer {
             } else if let defaultExpression = macro.defaults[position] {
                 assign(parameter, try evaluate(defaultExpression))
             } else {
-                assign(parameter, .undefined(parameter))
+                assign(parameter, .undefined("'\(parameter)' is undefined"))
             }
         }
         let text = try capture { _ = try execute(macro.body) }

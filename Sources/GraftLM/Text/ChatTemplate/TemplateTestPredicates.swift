@@ -1,7 +1,7 @@
 /// Jinja's `is` tests (`defined`, `none`, `string`, `mapping`, `equalto`, ...).
 extension TemplateRenderer {
     func applyTest(_ name: String, to value: TemplateValue, _ arguments: TemplateCallArguments) throws -> Bool {
-        let argument = arguments.positional.first ?? .undefined("test argument")
+        let argument = arguments.positional.first ?? .undefined("missing test argument")
         switch name {
         case "defined": return !value.isUndefined
         case "undefined": return value.isUndefined

@@ -96,7 +96,7 @@ extension TemplateValue {
             for (x, y) in zip(a, b) where !x.pythonEquals(y) { return try x.pythonLess(than: y) }
             return a.count < b.count
         case (.undefined(let name), _), (_, .undefined(let name)):
-            throw templateRuntimeError("'\(name)' is undefined")
+            throw templateRuntimeError(name)
         default:
             throw templateRuntimeError(
                 "'<' not supported between instances of '\(typeName)' and '\(other.typeName)'")

@@ -5,7 +5,7 @@ import Foundation
 /// `Undefined`, `namespace()` objects and callables.
 public enum TemplateValue: Sendable {
     /// Jinja's default `Undefined`: prints empty, is falsy, fails on arithmetic and attribute access.
-    /// The payload names what was looked up, for error messages.
+    /// The payload is the error message such a failure reports (e.g. `'x' is undefined`).
     case undefined(String)
     /// Python `None`.
     case none
