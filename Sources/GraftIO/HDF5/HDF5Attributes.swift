@@ -84,7 +84,7 @@ extension HDF5Object {
         try HDF5Library.serialized {
             let id = try liveID("list attributes")
             var info = H5O_info_t()
-            guard H5Oget_info2(id, &info, 0x0010) >= 0 else { throw stackError("list attributes") }  // H5O_INFO_NUM_ATTRS
+            guard H5Oget_info2(id, &info, UInt32(H5O_INFO_NUM_ATTRS)) >= 0 else { throw stackError("list attributes") }
             var names: [String] = []
             for index in 0..<info.num_attrs {
                 let length = H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
