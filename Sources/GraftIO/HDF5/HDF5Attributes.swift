@@ -41,25 +41,23 @@ extension HDF5Object {
             let space = H5Screate(H5S_SCALAR)
             guard space >= 0 else { throw stackError(operation) }
             defer { H5Sclose(space) }
-            let status: herr_t
             switch value {
             case .int64(var number):
-                status = try withAttribute(id, name, HDF5GlobalIDs.int64LE, space, operation) {
+                try withAttribute(id, name, HDF5GlobalIDs.int64LE, space, operation) {
                     H5Awrite($0, HDF5GlobalIDs.nativeInt64, &number)
                 }
             case .double(var number):
-                status = try withAttribute(id, name, HDF5GlobalIDs.float64LE, space, operation) {
+                try withAttribute(id, name, HDF5GlobalIDs.float64LE, space, operation) {
                     H5Awrite($0, HDF5GlobalIDs.nativeDouble, &number)
                 }
             case .string(let text):
                 let type = HDF5Strings.makeVariableLengthUTF8Type()
                 guard type >= 0 else { throw stackError(operation) }
                 defer { H5Tclose(type) }
-                status = try withAttribute(id, name, type, space, operation) { attribute in
+                try withAttribute(id, name, type, space, operation) { attribute in
                     HDF5Strings.withStringPointer(text) { H5Awrite(attribute, type, $0) }
                 }
             }
-            guard status >= 0 else { throw stackError(operation) }
         }
     }
 
@@ -133,14 +131,17 @@ extension HDF5Object {
         }
     }
 
-    /// Creates attribute `name` with `fileType`, runs `write` on it and closes it.
-    /// Called with the lock held.
+    /// Creates attribute `name` with `fileType`, runs `write` on it and closes it; throws
+    /// (with HDF5's messages, read before closing) if any step fails. Called with the lock held.
     private func withAttribute(_ object: hid_t, _ name: String, _ fileType: hid_t, _ space: hid_t,
-                               _ operation: String, _ write: (hid_t) -> herr_t) throws -> herr_t {
+                               _ operation: String, _ write: (hid_t) -> herr_t) throws {
         let attribute = H5Acreate2(object, name, fileType, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
         guard attribute >= 0 else { throw stackError(operation) }
-        let status = write(attribute)
-        let closed = H5Aclose(attribute)
-        return status < 0 ? status : closed
+        guard write(attribute) >= 0 else {
+            let error = stackError(operation)
+            H5Aclose(attribute)
+            throw error
+        }
+        guard H5Aclose(attribute) >= 0 else { throw stackError(operation) }
     }
 }

@@ -29,8 +29,10 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// Wraps a dataset identifier (taking ownership). Called with the lock held.
     static func wrap(_ id: hid_t, in file: HDF5File, absolutePath: String) throws -> HDF5Dataset {
         let failure = { (what: String) -> HDF5Error in
+            // Read the error stack before closing: every HDF5 call clears it.
+            let error = HDF5Error.fromStack(file: file.path, objectPath: absolutePath, operation: what)
             H5Dclose(id)
-            return HDF5Error.fromStack(file: file.path, objectPath: absolutePath, operation: what)
+            return error
         }
         let space = H5Dget_space(id)
         guard space >= 0 else { throw failure("get dataset space") }

@@ -39,11 +39,8 @@ public final class HDF5File: @unchecked Sendable {
         let path = url.path
         return try HDF5Library.serialized {
             let flags: UInt32 = mode == .truncate ? 0x0002 : 0x0004  // H5F_ACC_TRUNC / H5F_ACC_EXCL
-            let id = try withFileAccessList(path: path) { fapl in
+            let id = try withFileAccessList(path: path, operation: "create file") { fapl in
                 H5Fcreate(path, flags, hid_t(H5P_DEFAULT), fapl)
-            }
-            guard id >= 0 else {
-                throw HDF5Error.fromStack(file: path, objectPath: "", operation: "create file")
             }
             return HDF5File(path: path, id: id)
         }
@@ -57,16 +54,15 @@ public final class HDF5File: @unchecked Sendable {
                 throw HDF5Error(file: path, objectPath: "", operation: "open file", reason: "no such file")
             }
             let flags: UInt32 = mode == .readOnly ? 0x0000 : 0x0001  // H5F_ACC_RDONLY / H5F_ACC_RDWR
-            let id = try withFileAccessList(path: path) { fapl in H5Fopen(path, flags, fapl) }
-            guard id >= 0 else {
-                throw HDF5Error.fromStack(file: path, objectPath: "", operation: "open file")
-            }
+            let id = try withFileAccessList(path: path, operation: "open file") { fapl in H5Fopen(path, flags, fapl) }
             return HDF5File(path: path, id: id)
         }
     }
 
-    /// Builds the file-access property list (strong close degree) used for every file.
-    private static func withFileAccessList(path: String, _ body: (hid_t) -> hid_t) throws -> hid_t {
+    /// Builds the file-access property list (strong close degree) used for every file and
+    /// passes it to `body`; a negative result becomes an error for `operation`. The error
+    /// stack is read before the list is closed (every HDF5 call clears the stack).
+    private static func withFileAccessList(path: String, operation: String, _ body: (hid_t) -> hid_t) throws -> hid_t {
         let fapl = H5Pcreate(HDF5GlobalIDs.fileAccessClass)
         guard fapl >= 0 else {
             throw HDF5Error.fromStack(file: path, objectPath: "", operation: "create file access list")
@@ -75,7 +71,9 @@ public final class HDF5File: @unchecked Sendable {
         guard H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 else {
             throw HDF5Error.fromStack(file: path, objectPath: "", operation: "set file close degree")
         }
-        return body(fapl)
+        let id = body(fapl)
+        guard id >= 0 else { throw HDF5Error.fromStack(file: path, objectPath: "", operation: operation) }
+        return id
     }
 
     /// True until ``close()`` has run.
