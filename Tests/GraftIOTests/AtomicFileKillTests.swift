@@ -72,10 +72,14 @@ final class AtomicFileKillTests: XCTestCase {
             if generation > lastGeneration { killsAfterProgress += 1 }
             lastGeneration = generation
         }
-        print("kill test: last generation \(lastGeneration), rounds with progress \(killsAfterProgress)")
         XCTAssertGreaterThan(killsAfterProgress, 0, "the child never completed a write: test proved nothing")
         // Killed writers may leave hidden temporaries, never anything at the final path.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         XCTAssertTrue(leftovers.allSatisfy { $0 == "checkpoint.h5" || $0.hasPrefix(".checkpoint.h5.tmp-") }, "\(leftovers)")
+        print("kill test: last generation \(lastGeneration), rounds with progress \(killsAfterProgress), "
+              + "temporaries left by killed writers \(leftovers.count - 1)")
+        // Their writers are dead, so all of them are stale and get cleaned up.
+        XCTAssertEqual(try AtomicFile.removeStaleTemporaries(for: url).count, leftovers.count - 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["checkpoint.h5"])
     }
 }

@@ -57,6 +57,16 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
     }
 
+    func testStaleTemporariesOfLiveProcessesAreKept() throws {
+        let url = directory.appendingPathComponent("state.json")
+        try AtomicFile.write(Data("x".utf8), to: url)
+        let live = ".state.json.tmp-\(ProcessInfo.processInfo.processIdentifier)-1"
+        try Data("partial".utf8).write(to: directory.appendingPathComponent(live))
+        try Data("other".utf8).write(to: directory.appendingPathComponent(".other.tmp-1-1"))
+        XCTAssertEqual(try AtomicFile.removeStaleTemporaries(for: url), [])
+        XCTAssertEqual(try directoryEntries(), [".other.tmp-1-1", live, "state.json"])
+    }
+
     func testHDF5WriteAtomicallyKeepsPreviousCheckpointWhenBodyThrows() throws {
         struct Interrupted: Error {}
         let url = directory.appendingPathComponent("checkpoint.h5")

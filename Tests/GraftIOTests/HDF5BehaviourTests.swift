@@ -30,6 +30,12 @@ final class HDF5BehaviourTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("/a/b/values"), "\(error)")
             XCTAssertTrue("\(error)".contains("not a group"), "\(error)")
         }
+        try file.createGroup("tmp/x")
+        try file.root.remove("tmp")
+        XCTAssertFalse(try file.exists("tmp"))
+        XCTAssertThrowsError(try file.root.remove("tmp")) { error in
+            XCTAssertEqual((error as? HDF5Error)?.objectPath, "/tmp")
+        }
         try file.close()
         let reopened = try HDF5File.open(url)
         XCTAssertEqual(try reopened.root.children(), ["a"])

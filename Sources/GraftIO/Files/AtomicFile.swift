@@ -55,6 +55,23 @@ public enum AtomicFile {
         }
     }
 
+    /// Deletes temporary files left next to `url` by writers that were killed mid-write:
+    /// `.<name>.tmp-<pid>-*` whose process no longer exists. Files of live processes (which
+    /// may still be writing) are kept. Returns the names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(for url: URL) throws -> [String] {
+        let destination = url.standardizedFileURL
+        let prefix = ".\(destination.lastPathComponent).tmp-"
+        let directory = destination.deletingLastPathComponent()
+        var removed: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if unlink(directory.appendingPathComponent(name).path) == 0 { removed.append(name) }
+        }
+        return removed.sorted()
+    }
+
     /// `.<name>.tmp-<pid>-<random>`: hidden, unique per process and call.
     static func temporaryName(for name: String) -> String {
         ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

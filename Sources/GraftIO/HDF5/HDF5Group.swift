@@ -83,6 +83,18 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         }
     }
 
+    /// Removes the link `name` (a dataset or a whole group) from this group. The space is
+    /// not reclaimed in the file; checkpoints are written fresh instead of edited.
+    public func remove(_ name: String) throws {
+        _ = try components(of: name, operation: "remove object")
+        try HDF5Library.serialized {
+            let id = try liveID("remove object")
+            guard H5Ldelete(id, name, hid_t(H5P_DEFAULT)) >= 0 else {
+                throw stackError("remove object", at: absolutePath(of: name))
+            }
+        }
+    }
+
     /// Names of the direct children (groups, datasets, ...), in ascending name order.
     public func children() throws -> [String] {
         try HDF5Library.serialized {
