@@ -70,6 +70,30 @@ final class HDF5BehaviourTests: XCTestCase {
         }
     }
 
+    /// Every identifier the wrapper opens internally is closed again: after a busy session,
+    /// once the objects handed out are released only the file itself is open.
+    func testNoIdentifierLeaks() throws {
+        let file = try HDF5File.create(at: directory.appendingPathComponent("leaks.h5"))
+        do {
+            let group = try file.createGroup("a/b/c")
+            try group.setAttribute("n", Int64(1))
+            try group.setAttribute("s", "text")
+            try group.writeDataset("d", [1, 2] as [Float]).setAttribute("x", 0.5)
+            try file.root.writeString("json", "{}")
+            _ = try group.children()
+            _ = try group.attributeNames()
+            _ = try group.attribute("s")
+            _ = try file.exists("a/b/c/d")
+            _ = try file.root.readDataset("a/b/c/d", as: Double.self)
+            _ = try file.root.readString("json")
+            _ = try? file.root.attribute("missing")
+            XCTAssertGreaterThan(file.openObjectCount, 1, "the group held here is open")
+        }
+        XCTAssertEqual(file.openObjectCount, 1)
+        try file.close()
+        XCTAssertEqual(file.openObjectCount, 0)
+    }
+
     func testLargeDatasetRoundTripsThroughBufferPointers() throws {
         let url = directory.appendingPathComponent("large.h5")
         let count = 300_000

@@ -105,6 +105,17 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
+    /// Number of identifiers open in this file, the file itself included (1 when every group,
+    /// dataset, datatype and attribute has been closed); 0 once closed. A leak detector.
+    public var openObjectCount: Int {
+        HDF5Library.serialized {
+            guard handle.id >= 0 else { return 0 }
+            // H5F_OBJ_ALL (0x1F: file, dataset, group, datatype, attribute) | H5F_OBJ_LOCAL (0x20);
+            // the composite macros cannot be imported.
+            return max(0, H5Fget_obj_count(handle.id, 0x003F))
+        }
+    }
+
     /// Throws when the file was already closed. Called with the lock held.
     func requireOpen(_ operation: String, objectPath: String = "/") throws {
         guard handle.id >= 0 else {
