@@ -6,13 +6,16 @@ enum ScalarClass {
     static let number: UInt8 = 2
     static let whitespace: UInt8 = 3
 
-    /// Classes of the 128 ASCII scalars, precomputed.
-    private static let asciiClasses: [UInt8] = (0..<128).map { classify(Unicode.Scalar(UInt8($0))) }
-
     /// The class of one scalar value.
     @inline(__always)
     static func of(_ value: UInt32) -> UInt8 {
-        if value < 128 { return asciiClasses[Int(value)] }
+        if value < 128 {
+            let folded = value | 0x20
+            if folded >= 0x61 && folded <= 0x7A { return letter }  // A-Z, a-z
+            if value >= 0x30 && value <= 0x39 { return number }
+            if value == 0x20 || (value >= 0x09 && value <= 0x0D) { return whitespace }
+            return other
+        }
         guard let scalar = Unicode.Scalar(value) else { return other }
         return classify(scalar)
     }
