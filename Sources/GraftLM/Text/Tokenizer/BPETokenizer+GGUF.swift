@@ -14,7 +14,8 @@ extension BPETokenizer {
     ///     as llama.cpp and Hugging Face do for these models.
     ///   - addBOS, addEOS: `tokenizer.ggml.add_bos_token` / `add_eos_token`; nil means absent,
     ///     in which case the Llama-3 family adds BOS (llama.cpp's default) and others add nothing.
-    ///   - preTokenizer: `tokenizer.ggml.pre`, e.g. "smollm", "llama-bpe", "qwen2", "gpt-2".
+    ///   - preTokenizer: `tokenizer.ggml.pre`, e.g. "smollm", "llama-bpe", "qwen2", "gpt-2"
+    ///     (the "qwen2" family also NFC-normalizes text, as Qwen2's tokenizer.json does).
     ///   - ignoreMerges: emit a piece that is itself a token without merging; nil means the
     ///     family default (on for Llama 3, as llama.cpp does).
     ///   - chatTemplate: `tokenizer.chat_template`, kept for the chat-template renderer.
@@ -71,6 +72,9 @@ extension BPETokenizer {
         var parts = Parts(source: source, tokenTexts: tokens.map { Optional($0) }, merges: splitMerges,
                           mergesField: "tokenizer.ggml.merges", addedTokens: added, preTokenizer: preTokenizer)
         parts.ignoreMerges = ignoreMerges ?? isLlama3
+        // Qwen2's tokenizer.json normalizes to NFC; the GGUF does not record it, so apply it
+        // for that family to match the original tokenizer.
+        parts.normalizesNFC = preTokenizer == .qwen2
         parts.prefixTokenIDs = addsBOS ? [bosTokenID!] : []
         parts.suffixTokenIDs = addsEOS ? [eosTokenID!] : []
         parts.bosTokenID = bosTokenID
