@@ -62,7 +62,7 @@ public struct BPETokenizer: Sendable {
         var preTokenizer: PreTokenizer
         var normalizesNFC = false
         var ignoreMerges = false
-        /// Byte-level text of the token used for bytes missing from the vocabulary (nil: drop).
+        /// The id used for bytes missing from the vocabulary (nil: drop them).
         var unknownForMissingBytes: Int32?
         var prefixTokenIDs: [Int32] = []
         var suffixTokenIDs: [Int32] = []
