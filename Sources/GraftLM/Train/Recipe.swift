@@ -68,6 +68,12 @@ extension Recipe {
         public var path: String
         /// Quantize the base weights on load; nil keeps them as stored in the file.
         public var quantize: Quantization?
+
+        /// A ModelSection with every value given.
+        public init(path: String, quantize: Quantization?) {
+            self.path = path
+            self.quantize = quantize
+        }
     }
 
     /// `model.quantize:` — affine quantization of the frozen base weights (QLoRA).
@@ -76,6 +82,12 @@ extension Recipe {
         public var bits: Int
         /// Weights per (scale, bias) group: 32 or 64.
         public var groupSize: Int
+
+        /// A Quantization with every value given.
+        public init(bits: Int, groupSize: Int) {
+            self.bits = bits
+            self.groupSize = groupSize
+        }
     }
 
     /// How dataset records are read.
@@ -98,6 +110,13 @@ extension Recipe {
         public var format: DataFormat
         /// Leave the prompt's tokens out of the loss (completions and chat records).
         public var maskPrompt: Bool
+
+        /// A DataSection with every value given.
+        public init(dir: String, format: DataFormat, maskPrompt: Bool) {
+            self.dir = dir
+            self.format = format
+            self.maskPrompt = maskPrompt
+        }
     }
 
     /// A linear module of a Llama block that can carry an adapter.
@@ -144,6 +163,16 @@ extension Recipe {
         public var dora: Bool
         /// The factor applied to the adapter's output: α / r (mlx-lm's `scale`).
         public var scale: Double { alpha / Double(rank) }
+
+        /// A LoRASection with every value given.
+        public init(rank: Int, alpha: Double, dropout: Double, targets: [LoRATarget], layers: LayerSelection, dora: Bool) {
+            self.rank = rank
+            self.alpha = alpha
+            self.dropout = dropout
+            self.targets = targets
+            self.layers = layers
+            self.dora = dora
+        }
     }
 
     /// Optimizer algorithms.
@@ -174,6 +203,18 @@ extension Recipe {
         public var biasCorrection: Bool
         /// SGD momentum.
         public var momentum: Double
+
+        /// A OptimizerSection with every value given.
+        public init(name: OptimizerName, lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double, biasCorrection: Bool, momentum: Double) {
+            self.name = name
+            self.lr = lr
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.eps = eps
+            self.weightDecay = weightDecay
+            self.biasCorrection = biasCorrection
+            self.momentum = momentum
+        }
     }
 
     /// `schedule:` — how the learning rate moves over the run.
@@ -186,6 +227,14 @@ extension Recipe {
         public var warmupInit: Double
         /// Rate at the end of a cosine or linear decay (absolute; from `min_lr` or `min_lr_ratio · lr`).
         public var minLR: Double
+
+        /// A ScheduleSection with every value given.
+        public init(name: ScheduleName, warmup: Int, warmupInit: Double, minLR: Double) {
+            self.name = name
+            self.warmup = warmup
+            self.warmupInit = warmupInit
+            self.minLR = minLR
+        }
     }
 
     /// Schedule shapes (see `LearningRateSchedule`).
@@ -222,6 +271,16 @@ extension Recipe {
         public var gradAccumulation: Int
         /// Clip the global gradient norm to this value; nil: no clipping.
         public var gradClip: Double?
+
+        /// A TrainSection with every value given.
+        public init(length: TrainLength, batchSize: Int, maxSeqLength: Int, seed: UInt64, gradAccumulation: Int, gradClip: Double?) {
+            self.length = length
+            self.batchSize = batchSize
+            self.maxSeqLength = maxSeqLength
+            self.seed = seed
+            self.gradAccumulation = gradAccumulation
+            self.gradClip = gradClip
+        }
     }
 
     /// `eval:` — validation loss during training.
@@ -230,6 +289,12 @@ extension Recipe {
         public var every: Int
         /// Validation batches per evaluation; nil: the whole validation set.
         public var batches: Int?
+
+        /// A EvalSection with every value given.
+        public init(every: Int, batches: Int?) {
+            self.every = every
+            self.batches = batches
+        }
     }
 
     /// `checkpoint:` — saved training state.
@@ -242,11 +307,24 @@ extension Recipe {
         public var keepLast: Int
         /// Also keep the checkpoint with the lowest validation loss.
         public var keepBest: Bool
+
+        /// A CheckpointSection with every value given.
+        public init(dir: String, every: Int, keepLast: Int, keepBest: Bool) {
+            self.dir = dir
+            self.every = every
+            self.keepLast = keepLast
+            self.keepBest = keepBest
+        }
     }
 
     /// `report:` — training progress lines.
     public struct ReportSection: Sendable, Equatable {
         /// Report loss, learning rate and speed every this many updates.
         public var every: Int
+
+        /// A ReportSection with every value given.
+        public init(every: Int) {
+            self.every = every
+        }
     }
 }
