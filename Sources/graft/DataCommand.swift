@@ -36,7 +36,7 @@ struct DataInspectCommand: ParsableCommand {
     func run() throws {
         let modelPath = model ?? Self.defaultModelPath()
         guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw ValidationError("model file not found: \(modelPath) (pass --model, or run scripts/fetch-model.sh)")
+            throw DataCommandError(message: "model file not found: \(modelPath) (pass --model, or run scripts/fetch-model.sh)")
         }
         let tokenizer = try BPETokenizer(gguf: GGUFFile(path: modelPath))
         let encoder = try ExampleEncoder(tokenizer: tokenizer, maskPrompt: maskPrompt)
@@ -119,4 +119,10 @@ struct DataInspectCommand: ParsableCommand {
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/graft"
         return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
+}
+
+/// A failure of a `graft data` command, printed as is.
+struct DataCommandError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
