@@ -54,6 +54,14 @@ final class DataFileErrorTests: XCTestCase {
         XCTAssertNil(dataset.test)
     }
 
+    func testByteOrderMarkAndCRLFAreAccepted() throws {
+        try write(train: "\u{FEFF}" + validLine + "\r\n" + validLine + "\r\n")
+        let dataset = try Dataset(directory: directory.path, encoder: encoder)
+        XCTAssertEqual(dataset.train.count, 2)
+        let plain = try encoder.encode(.completion(prompt: "Hi", completion: "Hello"))
+        XCTAssertEqual(dataset.train.examples.map(\.tokens), [plain.tokens, plain.tokens])
+    }
+
     func testMissingFolderAndSplits() throws {
         let missing = directory.appendingPathComponent("nope").path
         XCTAssertThrowsError(try Dataset(directory: missing, encoder: encoder)) { error in

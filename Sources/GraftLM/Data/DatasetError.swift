@@ -59,5 +59,6 @@ public struct DatasetError: Error, Sendable, Equatable, CustomStringConvertible,
         return "\(file): \(detail)"
     }
 
+    /// The same text as ``description``, for `localizedDescription`.
     public var errorDescription: String? { description }
 }

@@ -32,6 +32,7 @@ public struct DatasetFile: Sendable {
         var firstLine = 0
         var lineNumber = 0
         var lineStart = data.startIndex
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { lineStart += 3 }  // a UTF-8 byte-order mark
         while lineStart < data.endIndex {
             lineNumber += 1
             let newline = data[lineStart...].firstIndex(of: 0x0A) ?? data.endIndex

@@ -8,6 +8,13 @@ public struct LengthHistogram: Sendable, Equatable {
         public let upper: Int
         /// Number of lengths in the bin.
         public let count: Int
+
+        /// A bin of `count` lengths in `lower...upper`.
+        public init(lower: Int, upper: Int, count: Int) {
+            self.lower = lower
+            self.upper = upper
+            self.count = count
+        }
     }
 
     /// The bins, from short to long, covering the smallest to the largest length.

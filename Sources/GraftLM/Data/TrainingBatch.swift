@@ -15,6 +15,7 @@ public struct BatchPosition: Sendable, Equatable, Hashable, Codable, CustomStrin
         self.index = index
     }
 
+    /// "epoch E, batch I".
     public var description: String { "epoch \(epoch), batch \(index)" }
 }
 
