@@ -163,5 +163,9 @@ public struct TrainingCheckpoint {
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let problem: String
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
     public var description: String { "\(file): \(problem)" }
 }
