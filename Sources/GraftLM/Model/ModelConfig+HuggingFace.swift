@@ -80,12 +80,15 @@ extension ModelConfig {
             guard let object else { return nil }
             return try object.string("rope_type") ?? object.string("type")
         }
+        func typeKey(of object: ConfigJSON) throws -> String {
+            object.prefix + (try object.string("rope_type") != nil ? "rope_type" : "type")
+        }
         var chosen: ConfigJSON?
         for candidate in [parameters, legacy] {
             guard let candidate, let kind = try type(of: candidate), kind != "default" else { continue }
             if let previous = chosen, try type(of: previous) != kind {
-                throw ModelError.invalidValue(file: json.file, key: candidate.prefix + "rope_type",
-                                              problem: "is \"\(kind)\" but \(previous.prefix)rope_type is \"\(try type(of: previous) ?? "")\"")
+                throw ModelError.invalidValue(file: json.file, key: try typeKey(of: candidate),
+                                              problem: "is \"\(kind)\" but \(try typeKey(of: previous)) is \"\(try type(of: previous) ?? "")\"")
             }
             chosen = chosen ?? candidate
         }
@@ -108,8 +111,7 @@ extension ModelConfig {
                                   highFrequencyFactor: try scaling.requiredDouble("high_freq_factor"),
                                   originalContextLength: try scaling.requiredInt("original_max_position_embeddings")))
         default:
-            let key = try scaling.string("rope_type") != nil ? "rope_type" : "type"
-            throw ModelError.unsupportedValue(file: json.file, key: scaling.prefix + key, value: "\"\(kind)\"")
+            throw ModelError.unsupportedValue(file: json.file, key: try typeKey(of: scaling), value: "\"\(kind)\"")
         }
     }
 }
