@@ -39,7 +39,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         case let .shapeMismatch(file, name, expected, found):
             return "\(file): tensor '\(name)' has shape \(found), expected \(expected) from the model configuration"
         case let .contextOverflow(tokens, contextLength):
-            return "the prompt needs \(tokens) positions but the model's context holds \(contextLength) tokens; shorten the prompt (or lower --max-tokens)"
+            return "the prompt needs \(tokens) positions but the model's context holds \(contextLength) tokens; shorten the prompt"
         case let .invalidInput(message):
             return message
         }
