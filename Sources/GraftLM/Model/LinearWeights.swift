@@ -19,6 +19,29 @@ public struct LinearWeights {
                      "LinearWeights: bias \(bias?.shape ?? []) does not match weight \(weight.shape)")
         self.weight = weight
         self.bias = bias
+        rowBlocks = LinearWeights.rowBlocks(of: weight)
+    }
+
+    /// Views of the weight's rows in blocks of at most `maxBlockRows` (sharing its memory), for
+    /// single-row products; empty when the weight is small or not materialised.
+    private let rowBlocks: [Tensor]
+
+    /// The largest block OpenBLAS 0.3.21 multiplies by one row without repacking the whole
+    /// weight on Cooperlake/SkylakeX (its direct "small" kernel accepts at most 1200 outputs
+    /// there); larger weights are cut into blocks of this many rows or fewer.
+    static let maxBlockRows = 1024
+
+    private static func rowBlocks(of weight: Tensor) -> [Tensor] {
+        let (rows, columns) = (weight.shape[0], weight.shape[1])
+        guard rows > maxBlockRows, weight.dtype == .float32, let buffer = weight.node.buffer else { return [] }
+        let count = (rows + maxBlockRows - 1) / maxBlockRows
+        let step = (rows + count - 1) / count
+        return stride(from: 0, to: rows, by: step).map { start in
+            let n = min(step, rows - start)
+            let bytes = n * columns * 4
+            return Tensor(buffer: Buffer(borrowing: buffer.data + start * columns * 4, byteCount: bytes, owner: buffer),
+                          shape: [n, columns], dtype: .float32)
+        }
     }
 
     /// The projection stored under `path` of a parameter tree (`path.weight`, optional
@@ -56,9 +79,18 @@ public struct LinearWeights {
     }
 
     /// `x [..., in] → [..., out]`.
-    public func apply(_ x: Tensor) -> Tensor {
-        let y = Tensor.matmul(x, weight, transposeB: true)
-        if let bias { return y + bias }
+    ///
+    /// `forInference` promises that no gradient with respect to the weight is wanted; a single
+    /// row (decoding) is then multiplied block by block (see `maxBlockRows`), which avoids
+    /// OpenBLAS copying the whole weight on every call and is about twice as fast.
+    public func apply(_ x: Tensor, forInference: Bool = false) -> Tensor {
+        var y: Tensor
+        if forInference && !rowBlocks.isEmpty && x.size == inputCount {
+            y = Tensor.concatenate(rowBlocks.map { Tensor.matmul(x, $0, transposeB: true) }, axis: -1)
+        } else {
+            y = Tensor.matmul(x, weight, transposeB: true)
+        }
+        if let bias { y = y + bias }
         return y
     }
 }

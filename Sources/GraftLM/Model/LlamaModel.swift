@@ -26,7 +26,8 @@ public struct LlamaModel {
     let embedding: Tensor
     let layers: [LlamaLayerWeights]
     let finalNorm: Tensor
-    let outputHead: LinearWeights?
+    /// The untied head, or the embedding used as the head.
+    let outputHead: LinearWeights
     let inverseFrequencies: [Double]
 
     /// A model over `parameters`, checking that every weight the configuration needs is present
@@ -48,7 +49,7 @@ public struct LlamaModel {
         layers = try (0..<config.layerCount).map { try LlamaLayerWeights(parameters, index: $0, config: config, source: source) }
         finalNorm = try tensor("model.norm.weight", [config.hiddenSize])
         if config.tiedOutputHead {
-            outputHead = nil
+            outputHead = LinearWeights(weight: embedding)
         } else {
             let head = try LinearWeights(parameters, path: "lm_head", source: source)
             guard head.shape == [config.vocabularySize, config.hiddenSize] else {
@@ -74,6 +75,15 @@ public struct LlamaModel {
     /// `state` with the result). Ids must lie in `0..<vocabularySize`. A layer limit (for
     /// inspecting intermediate states) cannot be combined with a cache.
     public func hiddenStates(_ tokens: Tensor, cache: KVCache? = nil, layerLimit: Int? = nil) -> Tensor {
+        hiddenStates(tokens, cache: cache, layerLimit: layerLimit, forInference: false)
+    }
+
+    /// Final norm and output head: `[..., hidden]` → `[..., vocabularySize]`.
+    public func outputLogits(_ hidden: Tensor) -> Tensor { outputLogits(hidden, forInference: false) }
+
+    /// The forward pass; `forInference` lets the projections use their faster single-row path
+    /// (no gradients with respect to the weights).
+    func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, forInference: Bool) -> Tensor {
         precondition(tokens.ndim == 2 && tokens.dtype == .int32, "LlamaModel: tokens must be int32 [B, T], got \(tokens.dtype) \(tokens.shape)")
         precondition(cache.map { $0.layerCount == config.layerCount } ?? true, "LlamaModel: the cache has the wrong number of layers")
         precondition(cache == nil || layerLimit == nil, "LlamaModel: a layer limit cannot be combined with a cache")
@@ -81,18 +91,16 @@ public struct LlamaModel {
         var h = embedding.take(tokens)
         for (index, layer) in layers.prefix(layerLimit ?? layers.count).enumerated() {
             h = h + attention(h.rmsNorm(weight: layer.inputNorm, eps: config.rmsNormEpsilon),
-                              layer: layer, index: index, cache: cache, offset: offset)
-            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer)
+                              layer: layer, index: index, cache: cache, offset: offset, forInference: forInference)
+            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer,
+                                forInference: forInference)
         }
         cache?.commit()
         return h
     }
 
-    /// Final norm and output head: `[..., hidden]` → `[..., vocabularySize]`.
-    public func outputLogits(_ hidden: Tensor) -> Tensor {
-        let normed = hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEpsilon)
-        if let outputHead { return outputHead.apply(normed) }
-        return Tensor.matmul(normed, embedding, transposeB: true)
+    func outputLogits(_ hidden: Tensor, forInference: Bool) -> Tensor {
+        outputHead.apply(hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEpsilon), forInference: forInference)
     }
 
     /// Logits for every position: `tokens [B, T]` int32 → `[B, T, vocabularySize]` (lazy).
@@ -112,9 +120,9 @@ public struct LlamaModel {
         guard cache.length + tokens.count <= config.contextLength else {
             throw ModelError.contextOverflow(tokens: cache.length + tokens.count, contextLength: config.contextLength)
         }
-        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache)
+        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, forInference: true)
         if lastPositionOnly { hidden = hidden.slice(axis: 1, (tokens.count - 1)..<tokens.count) }
-        let result = outputLogits(hidden).reshaped(lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize])
+        let result = outputLogits(hidden, forInference: true).reshaped(lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize])
         eval([result] + cache.state)
         return result
     }
@@ -122,7 +130,7 @@ public struct LlamaModel {
     // MARK: - Blocks
 
     /// Self-attention of one layer: `x [B, T, hidden]` (already normalised) → `[B, T, hidden]`.
-    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int) -> Tensor {
+    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int, forInference: Bool) -> Tensor {
         let (b, t) = (x.dim(0), x.dim(1))
         let (hq, hkv, d) = (config.attentionHeadCount, config.keyValueHeadCount, config.headDimension)
         func heads(_ y: Tensor, _ n: Int) -> Tensor { y.reshaped([b, t, n, d]).transposed([0, 2, 1, 3]) }
@@ -130,16 +138,17 @@ public struct LlamaModel {
             y.rope(dims: config.ropeDimensions, traditional: ropeConvention.traditional, offset: offset,
                    inverseFrequencies: inverseFrequencies)
         }
-        let q = rotate(heads(layer.query.apply(x), hq))
-        var k = rotate(heads(layer.key.apply(x), hkv))
-        var v = heads(layer.value.apply(x), hkv)
+        let q = rotate(heads(layer.query.apply(x, forInference: forInference), hq))
+        var k = rotate(heads(layer.key.apply(x, forInference: forInference), hkv))
+        var v = heads(layer.value.apply(x, forInference: forInference), hkv)
         if let cache { (k, v) = cache.append(layer: index, keys: k, values: v) }
         let o = Tensor.attention(q: q, k: k, v: v, causal: true)
-        return layer.output.apply(o.transposed([0, 2, 1, 3]).reshaped([b, t, hq * d]))
+        return layer.output.apply(o.transposed([0, 2, 1, 3]).reshaped([b, t, hq * d]), forInference: forInference)
     }
 
     /// SwiGLU feed-forward block: `down(silu(gate(x)) * up(x))`.
-    func feedForward(_ x: Tensor, layer: LlamaLayerWeights) -> Tensor {
-        layer.down.apply(layer.gate.apply(x).silu() * layer.up.apply(x))
+    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, forInference: Bool) -> Tensor {
+        let gate = layer.gate.apply(x, forInference: forInference), up = layer.up.apply(x, forInference: forInference)
+        return layer.down.apply(gate.silu() * up, forInference: forInference)
     }
 }
