@@ -46,6 +46,16 @@ public struct Generator {
     /// Model, tokenizer and template.
     public let loaded: LoadedModel
 
+    /// Most bytes of freed blocks kept for reuse while decoding. Every step replaces each
+    /// layer's cached keys and values by one position longer tensors, so freed blocks of
+    /// ever-growing sizes pile up in the allocator's cache and are never reused; past this
+    /// size the cache is emptied.
+    public static let decodeCacheLimit = 64 << 20
+
+    static func trimAllocatorCache() {
+        if Allocator.cachedBytes > decodeCacheLimit { Allocator.clearCache() }
+    }
+
     /// A generator for a loaded model.
     public init(_ loaded: LoadedModel) { self.loaded = loaded }
 
@@ -98,6 +108,7 @@ public struct Generator {
             if cache.length >= model.config.contextLength { reason = .contextLength; break }
             logits = try model.step([token], cache: cache)
             statistics.decodeSteps += 1
+            Generator.trimAllocatorCache()
         }
         let tail = detokenizer.finish()
         if !tail.isEmpty { text += tail; onText(tail) }
