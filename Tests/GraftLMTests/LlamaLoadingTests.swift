@@ -10,7 +10,8 @@ import XCTest
 final class LlamaLoadingTests: XCTestCase {
     /// A tiny random llama GGUF: vocab 12, hidden 8, 2 layers, 2 heads, 1 kv head, ffn 16.
     func tinyGGUF(architecture: String = "llama", untiedHead: Bool = false, skip: String? = nil,
-                  reshape: (name: String, shape: [Int])? = nil, tokenCount: Int = 12) throws -> URL {
+                  reshape: (name: String, shape: [Int])? = nil, tokenCount: Int = 12,
+                  extra: (inout GGUFWriter) throws -> Void = { _ in }) throws -> URL {
         let (vocab, hidden, ffn, heads, kvHeads, hd) = (12, 8, 16, 2, 1, 4)
         var writer = GGUFWriter()
         writer.setValue(.string(architecture), forKey: "general.architecture")
@@ -47,6 +48,7 @@ final class LlamaLoadingTests: XCTestCase {
             }
             try writer.addTensor(name: name, shape: s, floats: values)
         }
+        try extra(&writer)
         let url = try LlamaTestSupport.temporaryDirectory(self).appendingPathComponent("tiny.gguf")
         try writer.write(to: url.path)
         return url
@@ -125,6 +127,32 @@ final class LlamaLoadingTests: XCTestCase {
     func testTokenizerThatDoesNotFitTheModelIsRefused() throws {
         let url = try tinyGGUF(tokenCount: 10)
         assertThrows(TokenizerError.self, try LoadedModel.load(gguf: url), mentions: ["10", "12"])
+    }
+
+    /// GGUF RoPE scaling: "linear" with a factor, a `rope_freqs.weight` table, and a type Graft
+    /// does not implement.
+    func testGGUFRoPEScaling() throws {
+        let linear = try ModelConfig(gguf: GGUFFile(path: try tinyGGUF { w in
+            w.setValue(.string("linear"), forKey: "llama.rope.scaling.type")
+            w.setValue(.float32(4), forKey: "llama.rope.scaling.factor")
+        }.path))
+        XCTAssertEqual(linear.ropeScaling, .linear(factor: 4))
+        // base 10000, 4 dims: 1 and 1/100 (in float32), divided by the factor or the table
+        func assertClose(_ a: [Double], _ b: [Double]) {
+            XCTAssertEqual(a.count, b.count)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: y * 1e-6) }
+        }
+        assertClose(linear.ropeInverseFrequencies, [0.25, 0.0025])
+        let table = try ModelConfig(gguf: GGUFFile(path: try tinyGGUF { w in
+            try w.addTensor(name: "rope_freqs.weight", shape: [2], floats: [1, 8])
+        }.path))
+        XCTAssertEqual(table.ropeScaling, .frequencyFactors([1, 8]))
+        assertClose(table.ropeInverseFrequencies, [1, 0.01 / 8])
+        let yarn = try tinyGGUF { w in w.setValue(.string("yarn"), forKey: "llama.rope.scaling.type") }
+        assertThrows(ModelError.self, try ModelConfig(gguf: GGUFFile(path: yarn.path)),
+                     mentions: [yarn.path, "llama.rope.scaling.type", "yarn"])
+        let wrongTable = try tinyGGUF { w in try w.addTensor(name: "rope_freqs.weight", shape: [3], floats: [1, 2, 3]) }
+        assertThrows(ModelError.self, try ModelConfig(gguf: GGUFFile(path: wrongTable.path)), mentions: ["rope_freqs.weight", "3"])
     }
 
     func testNonGGUFFileIsNamed() throws {
