@@ -65,7 +65,7 @@ final class LlamaConfigTests: XCTestCase {
         XCTAssertEqual(c.queryGroupSize, 3)
         XCTAssertEqual(c.parameterCount, 134_515_008)
         XCTAssertEqual(loaded.model.parameters.parameterCount, c.parameterCount)
-        XCTAssertEqual(loaded.stopTokenIDs, [2])
+        XCTAssertEqual(loaded.stopTokenIDs, [2, 0])  // <|im_end|> and <|endoftext|> (formats.md §8.1)
     }
 
     /// Every config.json case reads as transformers reads it, including the RoPE inverse

@@ -33,11 +33,14 @@ public struct LoadedModel {
         return LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: template, file: url)
     }
 
-    /// Ids that end generation: the model's EOS ids, or the tokenizer's EOS when the model
-    /// declares none.
+    /// Ids that end generation: the model's EOS ids (or the tokenizer's EOS when the model
+    /// declares none), plus `<|endoftext|>` when it is a special token: chat models such as
+    /// SmolLM2-Instruct end turns with their EOS but documents with `<|endoftext|>`
+    /// (formats.md §8.1).
     public var stopTokenIDs: Set<Int32> {
         var ids = Set(model.config.eosTokenIDs)
         if ids.isEmpty, let eos = tokenizer.eosTokenID { ids.insert(eos) }
+        if let endOfText = tokenizer.tokenID(for: "<|endoftext|>"), tokenizer.isSpecial(endOfText) { ids.insert(endOfText) }
         return ids
     }
 
