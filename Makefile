@@ -14,7 +14,8 @@ build: setup
 # Tests run in release: the numerical tests and the real-model tests are heavy in debug.
 test: setup
 	swift build $(SWIFT_FLAGS) --build-tests
-	swift test $(SWIFT_FLAGS) --skip-build
+	set -o pipefail; swift test $(SWIFT_FLAGS) --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
+	@scripts/test-summary.sh .build/test.log
 
 quickstart: setup
 	scripts/quickstart.sh

@@ -9,7 +9,10 @@ VENV=.venv-bench
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet -r scripts/bench/requirements.txt
+# A local CPU wheel of torch, when the machine has one, avoids the large default download.
+FIND_LINKS=""
+[ -d /opt/wheels ] && FIND_LINKS="--find-links /opt/wheels"
+"$VENV/bin/pip" install --quiet $FIND_LINKS -r scripts/bench/requirements.txt
 swift build -c release --product GraftBench >/dev/null
 mkdir -p bench-out
 GRAFT_NUM_THREADS=$THREADS .build/release/GraftBench all --steps 50 | tee bench-out/graft.jsonl

@@ -43,6 +43,22 @@ public final class AdamW: Optimizer {
         return ParameterTree(flattened: out)
     }
 
+    public func restore(state: [String: Tensor], step: Int) throws {
+        var restored: [String: (m: Tensor, v: Tensor)] = [:]
+        for (name, m) in state where name.hasSuffix(".m") {
+            let path = String(name.dropLast(2))
+            guard let v = state[path + ".v"], v.shape == m.shape else {
+                throw OptimizerStateError(message: "AdamW state for \(path) has no matching second moment (.v)")
+            }
+            restored[path] = (m, v)
+        }
+        guard restored.count * 2 == state.count else {
+            throw OptimizerStateError(message: "AdamW state has entries that are not .m/.v moments: \(state.keys.sorted().prefix(4))")
+        }
+        moments = restored
+        self.step = step
+    }
+
     public var state: [String: Tensor] {
         var s: [String: Tensor] = [:]
         for (path, mv) in moments {

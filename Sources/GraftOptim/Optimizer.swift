@@ -11,6 +11,14 @@ public protocol Optimizer: AnyObject {
     func update(_ parameters: ParameterTree, gradients: ParameterTree) -> ParameterTree
     /// Every state tensor by name, for checkpoints and for evaluating with the parameters.
     var state: [String: Tensor] { get }
+    /// Restores `state` (as returned by `state`) and the update count, to resume a run.
+    func restore(state: [String: Tensor], step: Int) throws
+}
+
+/// State that does not fit the optimizer (a checkpoint from another optimizer or model).
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
 /// Gradients scaled so that their global L2 norm is at most `maxNorm`; also returns the norm

@@ -32,6 +32,18 @@ public final class SGD: Optimizer {
     }
 
     public var state: [String: Tensor] { buffers.mapKeys { $0 + ".momentum" } }
+
+    public func restore(state: [String: Tensor], step: Int) throws {
+        var restored: [String: Tensor] = [:]
+        for (name, t) in state {
+            guard name.hasSuffix(".momentum") else {
+                throw OptimizerStateError(message: "SGD state entry \(name) is not a momentum buffer")
+            }
+            restored[String(name.dropLast(".momentum".count))] = t
+        }
+        buffers = restored
+        self.step = step
+    }
 }
 
 extension Dictionary {

@@ -17,35 +17,39 @@ struct Binary: Primitive {
     }
 
     @inline(__always)
-    static func run<T>(_ layout: BroadcastLayout, _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>,
-                       _ y: UnsafeMutablePointer<T>, _ f: (T, T) -> T) {
-        let sa = layout.strides[0].last!, sb = layout.strides[1].last!
-        let a = SendPtr(a), b = SendPtr(b), y = SendPtr(y)
-        layout.forEachRun(cost: 2) { o, ia, ib, _, n in loop(a.p + ia, sa, b.p + ib, sb, y.p + o, n, f) }
-    }
-
     static func float<T: KernelFloat>(_ kind: BinaryKind, _ l: BroadcastLayout, _ a: UnsafeMutablePointer<T>,
                                       _ b: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
-        switch kind {
-        case .add: run(l, a, b, y, +)
-        case .sub: run(l, a, b, y, -)
-        case .mul: run(l, a, b, y, *)
-        case .div: run(l, a, b, y, /)
-        case .pow: run(l, a, b, y, T.pow)
-        case .maximum: run(l, a, b, y) { $0 >= $1 || $0.isNaN ? $0 : $1 }
-        case .minimum: run(l, a, b, y) { $0 <= $1 || $0.isNaN ? $0 : $1 }
+        let sa = l.strides[0].last!, sb = l.strides[1].last!
+        let a = SendPtr(a), b = SendPtr(b), y = SendPtr(y)
+        // The switch sits inside each run so every loop is specialised with its operator inlined.
+        l.forEachRun(cost: 2) { o, ia, ib, _, n in
+            let pa = a.p + ia, pb = b.p + ib, py = y.p + o
+            switch kind {
+            case .add: loop(pa, sa, pb, sb, py, n, +)
+            case .sub: loop(pa, sa, pb, sb, py, n, -)
+            case .mul: loop(pa, sa, pb, sb, py, n, *)
+            case .div: loop(pa, sa, pb, sb, py, n, /)
+            case .pow: loop(pa, sa, pb, sb, py, n, T.pow)
+            case .maximum: loop(pa, sa, pb, sb, py, n) { $0 >= $1 || $0.isNaN ? $0 : $1 }
+            case .minimum: loop(pa, sa, pb, sb, py, n) { $0 <= $1 || $0.isNaN ? $0 : $1 }
+            }
         }
     }
 
     static func int(_ kind: BinaryKind, _ l: BroadcastLayout, _ a: UnsafeMutablePointer<Int32>,
                     _ b: UnsafeMutablePointer<Int32>, _ y: UnsafeMutablePointer<Int32>) {
-        switch kind {
-        case .add: run(l, a, b, y, &+)
-        case .sub: run(l, a, b, y, &-)
-        case .mul: run(l, a, b, y, &*)
-        case .maximum: run(l, a, b, y, Swift.max)
-        case .minimum: run(l, a, b, y, Swift.min)
-        case .div, .pow: fatalError("\(kind): no int32 kernel")
+        let sa = l.strides[0].last!, sb = l.strides[1].last!
+        let a = SendPtr(a), b = SendPtr(b), y = SendPtr(y)
+        l.forEachRun(cost: 2) { o, ia, ib, _, n in
+            let pa = a.p + ia, pb = b.p + ib, py = y.p + o
+            switch kind {
+            case .add: loop(pa, sa, pb, sb, py, n, &+)
+            case .sub: loop(pa, sa, pb, sb, py, n, &-)
+            case .mul: loop(pa, sa, pb, sb, py, n, &*)
+            case .maximum: loop(pa, sa, pb, sb, py, n, Swift.max)
+            case .minimum: loop(pa, sa, pb, sb, py, n, Swift.min)
+            case .div, .pow: fatalError("\(kind): no int32 kernel")
+            }
         }
     }
 

@@ -26,13 +26,20 @@ struct Reduce: Primitive {
                 }
             }
         } else {
-            Parallel.forEach(outer * inner, costPerItem: n) { r in
-                for idx in r {
-                    let o = idx / inner, j = idx % inner
-                    var s: T = 0
-                    var p = x.p + o * n * inner + j
-                    for _ in 0..<n { s += p.pointee; p += inner }
-                    y[idx] = s
+            // Rows of the reduced axis are added in order into a contiguous accumulator, so the
+            // loop reads memory sequentially and vectorises; work is split by columns.
+            let columnBlock = 256
+            let blocks = (inner + columnBlock - 1) / columnBlock
+            Parallel.forEach(outer * blocks, costPerItem: n * Swift.min(inner, columnBlock)) { r in
+                for item in r {
+                    let o = item / blocks, c0 = (item % blocks) * columnBlock
+                    let width = Swift.min(columnBlock, inner - c0)
+                    let dst = y.p + o * inner + c0
+                    dst.update(repeating: 0, count: width)
+                    for k in 0..<n {
+                        let src = x.p + (o * n + k) * inner + c0
+                        for c in 0..<width { dst[c] += src[c] }
+                    }
                 }
             }
         }

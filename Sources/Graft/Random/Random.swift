@@ -22,6 +22,12 @@ public struct RandomKey: Sendable, Hashable, CustomStringConvertible {
         (0..<n).map { RandomKey(state: RandomKey.mix(state ^ RandomKey.mix(UInt64($0) &+ 0xD1B5_4A32_D192_ED03))) }
     }
 
+    /// A key derived from this one and an integer (e.g. the step), without drawing anything:
+    /// the same (key, value) always gives the same key.
+    public func folded(with value: Int) -> RandomKey {
+        RandomKey(state: RandomKey.mix(state ^ RandomKey.mix(UInt64(bitPattern: Int64(value)) &+ 0xA076_1D64_78BD_642F)))
+    }
+
     /// SplitMix64's finaliser: a bijective 64-bit mixer.
     @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
         var z = x

@@ -1,3 +1,4 @@
+import Foundation
 /// Builds and writes a GGUF v3 file.
 ///
 /// Metadata keeps insertion order; tensors are written in the order added, each at an offset
@@ -113,20 +114,28 @@ public struct GGUFWriter: Sendable {
         return encoder.bytes
     }
 
-    /// Writes the file atomically to `path` (replacing any existing file).
+    /// Writes the file atomically to `path` (replacing any existing file): through a temporary
+    /// file in the same directory, fsynced and renamed (`AtomicFile`).
     public func write(to path: String) throws {
         let prologue = try encodedPrologue(path: path)
-        var file = try AtomicFileWriter(path: path)
         do {
-            try prologue.withUnsafeBytes { try file.append($0) }
-            for tensor in tensors {
-                try tensor.bytes.withUnsafeBytes { try file.append($0) }
-                try file.appendZeros(GGUFFile.align(tensor.bytes.count, to: alignment) - tensor.bytes.count)
+            try AtomicFile.write(to: URL(fileURLWithPath: path)) { temporary in
+                guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                    throw GGUFError.writeFailed(path: path, reason: "cannot create temporary file \(temporary.path)")
+                }
+                let handle = try FileHandle(forWritingTo: temporary)
+                defer { try? handle.close() }
+                try handle.write(contentsOf: prologue)
+                for tensor in tensors {
+                    try handle.write(contentsOf: tensor.bytes)
+                    let padding = GGUFFile.align(tensor.bytes.count, to: alignment) - tensor.bytes.count
+                    if padding > 0 { try handle.write(contentsOf: [UInt8](repeating: 0, count: padding)) }
+                }
             }
-            try file.commit()
-        } catch {
-            file.abandon()
+        } catch let error as GGUFError {
             throw error
+        } catch {
+            throw GGUFError.writeFailed(path: path, reason: "\(error)")
         }
     }
 }

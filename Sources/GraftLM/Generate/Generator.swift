@@ -115,7 +115,7 @@ public struct Generator {
         statistics.decodeSeconds = Date().timeIntervalSince(decodeStart)
         statistics.generatedTokens = produced.count
         statistics.peakTensorBytes = Allocator.peakBytes
-        statistics.peakResidentBytes = ProcessMemory.peakResidentBytes()
+        statistics.peakResidentBytes = GenerationStatistics.peakResidentBytesNow()
         return GenerationResult(tokens: produced, text: text, finishReason: reason, statistics: statistics)
     }
 }

@@ -1,0 +1,127 @@
+/// `x · Wᵀ` (or `x · W`) with `W` an affine-quantized matrix, never materialised in full:
+/// a few rows (decoding) use a fused dequantize-and-dot kernel per output; many rows
+/// dequantize `W` a tile of rows at a time into scratch and call sgemm on it.
+struct QuantizedMatmul: Primitive {
+    let bits: Int
+    let groupSize: Int
+    /// true: `x [M, cols] · Wᵀ → [M, rows]`; false: `x [M, rows] · W → [M, cols]`.
+    let transposed: Bool
+    var name: String { "quantizedMatmul" }
+
+    /// Rows at or below this use the fused kernel.
+    static let fusedRowLimit = 4
+    /// Weight rows dequantized per tile on the GEMM path.
+    static let tileRows = 512
+
+    func forward(_ inputs: [Node], output: Node) -> Buffer {
+        let x = inputs[0], packed = inputs[1]
+        let out = output.allocate()
+        let rows = packed.shape[0], wordsPerRow = packed.shape[1], cols = wordsPerRow * 32 / bits
+        let m = x.count / x.shape.last!
+        let w = packed.pointer(UInt32.self), s = inputs[2].pointer(Float.self), b = inputs[3].pointer(Float.self)
+        if transposed && m <= Self.fusedRowLimit {
+            fusedRows(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
+        } else {
+            tiled(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
+        }
+        return out
+    }
+
+    /// out[i, n] = Σ_g scale·(x_g · q_g) + bias·Σx_g, parallel over output features.
+    func fusedRows(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
+                   _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                   _ out: UnsafeMutablePointer<Float>) {
+        let groups = cols / groupSize, perWord = 32 / bits, wordsPerGroup = groupSize / perWord
+        let wordsPerRow = cols / perWord
+        // Per-group sums of x, used by the bias term.
+        let xsum = UnsafeMutablePointer<Float>.allocate(capacity: m * groups)
+        defer { xsum.deallocate() }
+        for i in 0..<m {
+            for g in 0..<groups {
+                var acc: Float = 0
+                for k in 0..<groupSize { acc += x[i * cols + g * groupSize + k] }
+                xsum[i * groups + g] = acc
+            }
+        }
+        let xs = SendPtr(x), ws = SendPtr(w), ss = SendPtr(s), bs = SendPtr(b), os = SendPtr(out), sums = SendPtr(xsum)
+        let bits = self.bits, groupSize = self.groupSize
+        Parallel.forEach(rows, costPerItem: cols * m) { range in
+            for n in range {
+                let wr = ws.p + n * wordsPerRow, sr = ss.p + n * groups, br = bs.p + n * groups
+                for i in 0..<m {
+                    let xr = xs.p + i * cols
+                    var total: Float = 0
+                    for g in 0..<groups {
+                        let wg = wr + g * wordsPerGroup, xg = xr + g * groupSize
+                        var dot: Float = 0
+                        if bits == 4 {
+                            for k in 0..<wordsPerGroup {
+                                let word = wg[k]
+                                for j in 0..<8 { dot += xg[k * 8 + j] * Float((word >> UInt32(4 * j)) & 0xF) }
+                            }
+                        } else {
+                            for k in 0..<wordsPerGroup {
+                                let word = wg[k]
+                                for j in 0..<4 { dot += xg[k * 4 + j] * Float((word >> UInt32(8 * j)) & 0xFF) }
+                            }
+                        }
+                        total += sr[g] * dot + br[g] * sums[i * groups + g]
+                    }
+                    os[i * rows + n] = total
+                }
+            }
+        }
+    }
+
+    /// Dequantize a tile of weight rows (Graft's threads), then one sgemm on it (OpenBLAS's).
+    func tiled(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
+               _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+               _ out: UnsafeMutablePointer<Float>) {
+        let groups = cols / groupSize, wordsPerRow = cols * bits / 32
+        let tile = Swift.min(Self.tileRows, rows)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
+        defer { scratch.deallocate() }
+        let ws = SendPtr(w), ss = SendPtr(s), bs = SendPtr(b), sc = SendPtr(scratch)
+        let bits = self.bits, groupSize = self.groupSize
+        var start = 0
+        while start < rows {
+            let n = Swift.min(tile, rows - start)
+            Parallel.forEach(n, costPerItem: cols * 2) { r in
+                for i in r {
+                    let row = start + i
+                    dequantizeRow(ws.p + row * wordsPerRow, ss.p + row * groups, bs.p + row * groups,
+                                  bits: bits, groupSize: groupSize, cols: cols, into: sc.p + i * cols)
+                }
+            }
+            if transposed {
+                // out[:, start..<start+n] = x [m, cols] · tileᵀ
+                Gemm.run(false, true, m: m, n: n, k: cols, x, lda: cols, scratch, ldb: cols, out + start, ldc: rows)
+            } else {
+                // out [m, cols] += x[:, start..<start+n] · tile
+                Gemm.run(false, false, m: m, n: cols, k: n, x + start, lda: rows, scratch, ldb: cols, out, ldc: cols,
+                         beta: start == 0 ? 0 : 1)
+            }
+            start += n
+        }
+    }
+
+    func vjp(_ inputs: [Tensor], output: Tensor, cotangent g: Tensor, needs: [Bool]) -> [Tensor?] {
+        let back = QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: !transposed)
+        let shape = Array(g.shape.dropLast()) + [inputs[0].shape.last!]
+        return [Tensor.make(back, [g, inputs[1], inputs[2], inputs[3]], shape: shape, dtype: .float32), nil, nil, nil]
+    }
+}
+
+extension Tensor {
+    /// `x · Wᵀ` for `x [..., cols]` (a linear layer on a quantized weight), or `x · W` for
+    /// `x [..., rows]` when `transposed` is false. Differentiable in `x` only: the packed
+    /// weight is frozen and gets no gradient work.
+    public static func quantizedMatmul(_ x: Tensor, _ w: QuantizedWeight, transposed: Bool = true) -> Tensor {
+        let inner = transposed ? w.cols : w.rows, outer = transposed ? w.rows : w.cols
+        guard x.dtype == .float32, x.ndim >= 1, x.shape.last == inner else {
+            return failed(GraftError("quantizedMatmul", "x \(x.shape) \(x.dtype) does not fit a \(w.rows)×\(w.cols) weight\(transposed ? "ᵀ" : "") (needs float32 [..., \(inner)])"))
+        }
+        return make(QuantizedMatmul(bits: w.bits, groupSize: w.groupSize, transposed: transposed),
+                    [x, w.packed, w.scales, w.biases], shape: Array(x.shape.dropLast()) + [outer], dtype: .float32)
+    }
+}

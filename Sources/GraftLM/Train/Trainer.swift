@@ -1,0 +1,164 @@
+import Foundation
+import Graft
+import GraftIO
+import GraftNN
+import GraftOptim
+
+/// LoRA fine-tuning of a frozen base model, driven by a recipe.
+///
+/// One update = `grad_accumulation` micro-batches (gradients averaged by trained tokens, so the
+/// result equals the big batch's masked mean), optional clipping, the scheduled learning rate,
+/// and the optimizer step, all evaluated in one pass of the lazy graph. Dropout keys, data
+/// order and the schedule are functions of (seed, step), so a resumed run continues exactly.
+public final class Trainer {
+    public let recipe: Recipe
+    public let model: AdaptableModel
+    public let dataset: Dataset
+    public let lora: LoRAConfig
+    public let totalSteps: Int
+    public let runDirectory: CheckpointDirectory
+    public internal(set) var adapters: ParameterTree
+    public internal(set) var step = 0
+    public internal(set) var metrics = TrainingMetrics()
+    public let reporter: ProgressReporter
+    let optimizer: any Optimizer
+    let schedule: LearningRateSchedule
+    var batches: BatchIterator
+    let key: RandomKey
+    /// Where human-readable lines go (progress, reports, warnings).
+    public var log: (String) -> Void
+
+    /// Sets up a run: adapters on the recipe's targets, optimizer, schedule and data order, or
+    /// everything restored from `resume` (a checkpoint file of this same base model).
+    public init(recipe: Recipe, model: AdaptableModel, dataset: Dataset, resume: URL? = nil,
+                reporter: ProgressReporter? = nil, log: @escaping (String) -> Void = { print($0) }) throws {
+        self.recipe = recipe
+        self.model = model
+        self.dataset = dataset
+        self.log = log
+        lora = LoRAConfig(rank: recipe.lora.rank, alpha: recipe.lora.alpha, dropout: recipe.lora.dropout, dora: recipe.lora.dora)
+        key = RandomKey(seed: recipe.train.seed)
+        batches = BatchIterator(split: dataset.train, batchSize: recipe.train.batchSize, seed: recipe.train.seed)
+        totalSteps = recipe.totalUpdates(microBatchesPerEpoch: batches.batchesPerEpoch)
+        schedule = recipe.makeSchedule(totalUpdates: totalSteps)
+        optimizer = recipe.makeOptimizer()
+        runDirectory = CheckpointDirectory(url: URL(fileURLWithPath: recipe.checkpoint.dir),
+                                           keepLast: recipe.checkpoint.keepLast, keepBest: recipe.checkpoint.keepBest)
+        self.reporter = reporter ?? ProgressReporter(totalSteps: totalSteps)
+        let layers: [Int]
+        switch recipe.lora.layers {
+        case .all: layers = Array(0..<model.layerCount)
+        case .top(let n): layers = Array(max(0, model.layerCount - n)..<model.layerCount)
+        }
+        adapters = try model.makeAdapters(modules: recipe.lora.targets.map(\.modulePath), layers: layers, lora: lora,
+                                          key: key.folded(with: -1))
+        eval(adapters.tensors)
+        if let resume { try restore(from: resume) }
+    }
+
+    /// Trainable parameters (adapters).
+    public var trainableParameterCount: Int { adapters.parameterCount }
+
+    /// Runs to the end (or until Ctrl-C / a non-finite loss); saves checkpoints as the recipe
+    /// says and a final one. Returns how the run ended.
+    public func run() throws -> TrainingOutcome {
+        TrainingSignals.install()
+        reporter.start(at: step)
+        let start = Date()
+        var window = (time: Date(), steps: 0, tokens: 0, loss: 0.0)
+        while step < totalSteps {
+            let (loss, tokens) = try update()
+            guard loss.isFinite else {
+                reporter.line("step \(step + 1): loss is \(loss); stopping. The last good checkpoint is kept"
+                              + (runDirectory.stepFiles().last.map { " (\($0))" } ?? " (none was saved yet)") + ".")
+                return .diverged(step: step + 1)
+            }
+            step += 1
+            window.steps += 1
+            window.tokens += tokens
+            window.loss += loss
+            reporter.update(step: step, loss: loss)
+            if step % recipe.report.every == 0 || step == totalSteps {
+                let seconds = Date().timeIntervalSince(window.time)
+                let record = MetricsRecord(kind: .train, step: step, loss: window.loss / Double(window.steps),
+                                           learningRate: optimizer.learningRate,
+                                           iterationsPerSecond: Double(window.steps) / seconds,
+                                           tokensPerSecond: Double(window.tokens) / seconds, trainedTokens: window.tokens,
+                                           peakMemoryBytes: ProcessMemory.peakResidentBytes(),
+                                           elapsedSeconds: Date().timeIntervalSince(start))
+                self.record(record)
+                window = (Date(), 0, 0, 0)
+            }
+            var validation: Double?
+            if step % recipe.eval.every == 0 || step == totalSteps {
+                validation = evaluate(dataset.valid, batches: recipe.eval.batches)
+                record(MetricsRecord(kind: .validation, step: step, loss: validation!))
+                try writeRunFiles()
+            }
+            if step % recipe.checkpoint.every == 0 || step == totalSteps || TrainingSignals.stopRequested {
+                let file = try saveCheckpoint(validationLoss: validation)
+                if TrainingSignals.stopRequested {
+                    reporter.line("interrupted: saved \(file.path); resume with: graft train --resume \(runDirectory.url.path)")
+                    return .interrupted(step: step)
+                }
+            }
+        }
+        if let test = dataset.test {
+            record(MetricsRecord(kind: .test, step: step, loss: evaluate(test, batches: nil)))
+            try writeRunFiles()
+        }
+        return .completed(step: step)
+    }
+
+    /// One optimizer update; returns the mean loss of its micro-batches and the trained tokens.
+    func update() throws -> (Double, Int) {
+        var accumulator = GradientAccumulator(microBatches: recipe.train.gradAccumulation)
+        var lossSum = 0.0, tokens = 0
+        for micro in 0..<recipe.train.gradAccumulation {
+            let batch = batches.next()!
+            let inputs = batch.inputs, targets = batch.targets, mask = batch.mask
+            let dropout = lora.dropout > 0 ? key.folded(with: step * recipe.train.gradAccumulation + micro) : nil
+            let (loss, grads) = valueAndGrad(adapters) { p in
+                Tensor.crossEntropy(logits: self.model.logits(inputs, adapters: p, lora: self.lora, dropoutKey: dropout),
+                                    targets: targets, mask: mask)
+            }
+            let sums = try accumulator.add(grads, weight: Double(batch.tokenCount))
+            eval([loss] + sums)
+            lossSum += loss.item(Double.self) * Double(batch.tokenCount)
+            tokens += batch.tokenCount
+        }
+        var grads = accumulator.average()!
+        if let clip = recipe.train.gradClip { grads = clipGradientNorm(grads, maxNorm: clip).0 }
+        schedule.apply(to: optimizer)
+        adapters = optimizer.update(adapters, gradients: grads)
+        eval(adapters.tensors + Array(optimizer.state.values))
+        return (lossSum / Double(max(tokens, 1)), tokens)
+    }
+
+    /// Token-weighted mean loss over `split` (first `batches` batches in length order; all when nil).
+    public func evaluate(_ split: DatasetSplit, batches limit: Int?) -> Double {
+        var iterator = BatchIterator(split: split, batchSize: recipe.train.batchSize, seed: 0, shuffle: false)
+        let count = min(limit ?? iterator.batchesPerEpoch, iterator.batchesPerEpoch)
+        var total = 0.0, tokens = 0
+        for _ in 0..<count {
+            let batch = iterator.next()!
+            let loss = Tensor.crossEntropy(logits: model.logits(batch.inputs, adapters: adapters, lora: lora, dropoutKey: nil),
+                                           targets: batch.targets, mask: batch.mask)
+            total += loss.item(Double.self) * Double(batch.tokenCount)
+            tokens += batch.tokenCount
+        }
+        return total / Double(max(tokens, 1))
+    }
+
+    func record(_ r: MetricsRecord) {
+        metrics.append(r)
+        reporter.line(ProgressReporter.format(r, totalSteps: totalSteps, eta: reporter.eta(at: step)))
+    }
+}
+
+/// How a run ended.
+public enum TrainingOutcome: Equatable, Sendable {
+    case completed(step: Int)
+    case interrupted(step: Int)
+    case diverged(step: Int)
+}

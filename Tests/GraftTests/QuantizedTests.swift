@@ -1,0 +1,76 @@
+import Graft
+import XCTest
+
+/// Quantized matmul and lookup against the same computation on the dequantized matrix, whose
+/// values are checked against a direct reading of the packing rule.
+final class QuantizedTests: XCTestCase {
+    func randomWeight(rows: Int, cols: Int, bits: Int, groupSize: Int, seed: UInt64) throws -> QuantizedWeight {
+        var rng = TestRNG(seed)
+        let words = (0..<(rows * cols * bits / 32)).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+        let groups = rows * cols / groupSize
+        let scales = (0..<groups).map { _ in Float(rng.uniform(-0.05, 0.05)) }
+        let biases = (0..<groups).map { _ in Float(rng.uniform(-0.2, 0.2)) }
+        return try QuantizedWeight(packed: Tensor(words, shape: [rows, cols * bits / 32]),
+                                   scales: Tensor(scales, shape: [rows, cols / groupSize]),
+                                   biases: Tensor(biases, shape: [rows, cols / groupSize]), bits: bits, groupSize: groupSize)
+    }
+
+    func testDequantizationFollowsThePackingRule() throws {
+        for (bits, g) in [(4, 32), (8, 64), (4, 128)] {
+            let w = try randomWeight(rows: 3, cols: 256, bits: bits, groupSize: g, seed: 1)
+            let words: [UInt32] = w.packed.toArray(as: UInt32.self)
+            let s = w.scales.toArray(), b = w.biases.toArray()
+            let deq = w.dequantized().toArray()
+            let perWord = 32 / bits
+            for r in 0..<3 {
+                for c in 0..<256 {
+                    let word = words[r * (256 / perWord) + c / perWord]
+                    let q = (word >> UInt32((c % perWord) * bits)) & UInt32((1 << bits) - 1)
+                    let gi = r * (256 / g) + c / g
+                    XCTAssertEqual(deq[r * 256 + c], s[gi] * Float(q) + b[gi], "bits \(bits) r \(r) c \(c)")
+                }
+            }
+        }
+    }
+
+    func testMatmulMatchesDenseForDecodeAndPrefillShapes() throws {
+        for (bits, g) in [(4, 32), (4, 64), (8, 32), (8, 128)] {
+            let w = try randomWeight(rows: 700, cols: 384, bits: bits, groupSize: g, seed: 2)
+            let dense = w.dequantized()
+            for m in [1, 2, 4, 5, 64] {
+                let x = Tensor.normal([m, 384], key: RandomKey(seed: UInt64(m)))
+                let got = Tensor.quantizedMatmul(x, w).toArray()
+                let want = Tensor.matmul(x, dense, transposeB: true).toArray()
+                let err = zip(got, want).map { Swift.abs($0 - $1) }.max()!
+                XCTAssertLessThan(err, 2e-4, "bits \(bits) group \(g) m \(m)")
+            }
+            let y = Tensor.normal([3, 700], key: RandomKey(seed: 9))
+            let got = Tensor.quantizedMatmul(y, w, transposed: false).toArray()
+            let want = Tensor.matmul(y, dense).toArray()
+            XCTAssertLessThan(zip(got, want).map { Swift.abs($0 - $1) }.max()!, 2e-4, "x·W bits \(bits)")
+        }
+    }
+
+    func testInputGradientMatchesDenseAndWeightsGetNone() throws {
+        let w = try randomWeight(rows: 96, cols: 64, bits: 4, groupSize: 32, seed: 3)
+        let dense = w.dequantized()
+        eval(dense)
+        let x = Tensor.normal([2, 5, 64], key: RandomKey(seed: 4))
+        let weights = Tensor.normal([2, 5, 96], key: RandomKey(seed: 5))
+        let (loss, gq) = valueAndGrad([x]) { (Tensor.quantizedMatmul($0[0], w) * weights).sum() }
+        let (_, gd) = valueAndGrad([x]) { (Tensor.matmul($0[0], dense, transposeB: true) * weights).sum() }
+        XCTAssertEqual(graphOperations([loss] + gq)["quantizedMatmul"], 2, "forward and the input gradient only")
+        let err = zip(gq[0].toArray(), gd[0].toArray()).map { Swift.abs($0 - $1) }.max()!
+        XCTAssertLessThan(err, 1e-4)
+    }
+
+    func testBadShapesAreRejected() {
+        XCTAssertThrowsError(try QuantizedWeight(packed: Tensor([UInt32](repeating: 0, count: 8), shape: [2, 4]),
+                                                 scales: Tensor.zeros([2, 2]), biases: Tensor.zeros([2, 1]),
+                                                 bits: 4, groupSize: 32))
+        XCTAssertThrowsError(try checked { () -> Tensor in
+            let w = try randomWeight(rows: 4, cols: 64, bits: 4, groupSize: 32, seed: 1)
+            return Tensor.quantizedMatmul(Tensor.ones([2, 63]), w)
+        }) { XCTAssertTrue("\($0)".contains("[2, 63]"), "\($0)") }
+    }
+}
