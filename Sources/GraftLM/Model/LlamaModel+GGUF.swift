@@ -1,0 +1,65 @@
+import Foundation
+import Graft
+import GraftIO
+
+extension LlamaModel {
+    /// Loads a `llama`-architecture GGUF file: configuration from its metadata, every weight
+    /// dequantized to a dense float32 tensor under its Hugging Face key path.
+    ///
+    /// The q/k projection rows stay in the file's (interleaved) order, so the model uses
+    /// ``RoPEConvention/interleavedPairs`` (formats.md §1.10).
+    /// - Throws: ``GGUFError`` for a missing or malformed file, ``ModelError`` for an
+    ///   unsupported architecture, a missing tensor or a wrong shape; each names the file.
+    public static func load(gguf url: URL) throws -> LlamaModel {
+        try LlamaModel(gguf: GGUFFile(path: url.path))
+    }
+
+    /// Builds the model from an opened GGUF file (see ``load(gguf:)``).
+    public init(gguf file: GGUFFile) throws {
+        let config = try ModelConfig(gguf: file)
+        func load(_ path: String, required: Bool) throws -> Tensor? {
+            guard let name = LlamaTensorNames.ggufName(forHuggingFace: path) else {
+                preconditionFailure("no GGUF name for \(path)")
+            }
+            guard let tensor = file.tensor(named: name) else {
+                if required { throw ModelError.missingTensor(file: file.path, name: name) }
+                return nil
+            }
+            return Tensor(try tensor.floats(), shape: tensor.shape)
+        }
+        func module(_ path: String, bias: Bool) throws -> ParameterTree {
+            var entries: [String: ParameterTree] = ["weight": .tensor(try load(path + ".weight", required: true)!)]
+            if bias, let b = try load(path + ".bias", required: true) { entries["bias"] = .tensor(b) }
+            return .dict(entries)
+        }
+        var layers: [ParameterTree] = []
+        layers.reserveCapacity(config.layerCount)
+        for index in 0..<config.layerCount {
+            let p = "model.layers.\(index)."
+            layers.append(.dict([
+                "input_layernorm": try module(p + "input_layernorm", bias: false),
+                "post_attention_layernorm": try module(p + "post_attention_layernorm", bias: false),
+                "self_attn": .dict([
+                    "q_proj": try module(p + "self_attn.q_proj", bias: config.qkvBias),
+                    "k_proj": try module(p + "self_attn.k_proj", bias: config.qkvBias),
+                    "v_proj": try module(p + "self_attn.v_proj", bias: config.qkvBias),
+                    "o_proj": try module(p + "self_attn.o_proj", bias: config.outputProjectionBias),
+                ]),
+                "mlp": .dict([
+                    "gate_proj": try module(p + "mlp.gate_proj", bias: config.mlpBias),
+                    "up_proj": try module(p + "mlp.up_proj", bias: config.mlpBias),
+                    "down_proj": try module(p + "mlp.down_proj", bias: config.mlpBias),
+                ]),
+            ]))
+        }
+        var root: [String: ParameterTree] = [
+            "model": .dict([
+                "embed_tokens": try module("model.embed_tokens", bias: false),
+                "layers": .list(layers),
+                "norm": try module("model.norm", bias: false),
+            ]),
+        ]
+        if !config.tiedOutputHead { root["lm_head"] = try module("lm_head", bias: false) }
+        try self.init(config: config, parameters: .dict(root), ropeConvention: .interleavedPairs, source: file.path)
+    }
+}

@@ -1,0 +1,154 @@
+import Graft
+
+/// A Llama-family decoder (Llama, SmolLM2, Qwen2) over a parameter tree with Hugging Face key
+/// paths: `model.embed_tokens.weight`, `model.layers.N.input_layernorm.weight`,
+/// `model.layers.N.self_attn.{q,k,v,o}_proj.weight` (and `.bias` where the config says),
+/// `model.layers.N.post_attention_layernorm.weight`, `model.layers.N.mlp.{gate,up,down}_proj.weight`,
+/// `model.norm.weight`, and `lm_head.weight` unless the head is tied to the embedding.
+///
+/// The forward pass (formats.md §8.3), per layer: RMSNorm → q/k/v projections → RoPE on q and k
+/// → causal grouped-query attention (with the KV cache's earlier positions) → output projection
+/// → residual; RMSNorm → `down(silu(gate(x)) * up(x))` → residual. Then the final RMSNorm and
+/// the output head.
+///
+/// The q/k rows must be in the order ``ropeConvention`` expects: GGUF `llama` files keep
+/// llama.cpp's interleaved order and use ``RoPEConvention/interleavedPairs``.
+public struct LlamaModel {
+    /// The hyper-parameters.
+    public let config: ModelConfig
+    /// Every weight, by Hugging Face key path.
+    public let parameters: ParameterTree
+    /// Which dimension pairs RoPE rotates (must match the q/k row order of ``parameters``).
+    public let ropeConvention: RoPEConvention
+    /// Where the weights came from (a file path), for error messages.
+    public let source: String
+
+    let embedding: Tensor
+    let layers: [LlamaLayerWeights]
+    let finalNorm: Tensor
+    /// The untied head, or the embedding used as the head.
+    let outputHead: LinearWeights
+    let inverseFrequencies: [Double]
+
+    /// A model over `parameters`, checking that every weight the configuration needs is present
+    /// with the right shape.
+    /// - Throws: ``ModelError/missingTensor(file:name:)`` or
+    ///   ``ModelError/shapeMismatch(file:name:expected:found:)`` naming `source` and the key path.
+    public init(config: ModelConfig, parameters: ParameterTree, ropeConvention: RoPEConvention,
+                source: String = "parameter tree") throws {
+        func tensor(_ path: String, _ shape: [Int]) throws -> Tensor {
+            guard let t = parameters[path] else { throw ModelError.missingTensor(file: source, name: path) }
+            guard t.shape == shape else { throw ModelError.shapeMismatch(file: source, name: path, expected: shape, found: t.shape) }
+            return t
+        }
+        self.config = config
+        self.parameters = parameters
+        self.ropeConvention = ropeConvention
+        self.source = source
+        embedding = try tensor("model.embed_tokens.weight", [config.vocabularySize, config.hiddenSize])
+        layers = try (0..<config.layerCount).map { try LlamaLayerWeights(parameters, index: $0, config: config, source: source) }
+        finalNorm = try tensor("model.norm.weight", [config.hiddenSize])
+        if config.tiedOutputHead {
+            outputHead = LinearWeights(weight: embedding)
+        } else {
+            let head = try LinearWeights(parameters, path: "lm_head", source: source)
+            guard head.shape == [config.vocabularySize, config.hiddenSize] else {
+                throw ModelError.shapeMismatch(file: source, name: "lm_head.weight",
+                                               expected: [config.vocabularySize, config.hiddenSize], found: head.shape)
+            }
+            outputHead = head
+        }
+        inverseFrequencies = config.ropeInverseFrequencies
+    }
+
+    /// The same model over another tree of the same structure (e.g. the tree a gradient
+    /// transformation hands to its closure, or one with adapted weights).
+    public func withParameters(_ tree: ParameterTree) throws -> LlamaModel {
+        try LlamaModel(config: config, parameters: tree, ropeConvention: ropeConvention, source: source)
+    }
+
+    // MARK: - Forward
+
+    /// The residual stream after the first `layerLimit` layers (all by default), before the
+    /// final norm: `tokens [B, T]` int32 → `[B, T, hidden]`. With a cache, the tokens continue
+    /// the cached positions and their keys/values are appended (lazily: evaluate the cache's
+    /// `state` with the result). Ids must lie in `0..<vocabularySize`. A layer limit (for
+    /// inspecting intermediate states) cannot be combined with a cache.
+    public func hiddenStates(_ tokens: Tensor, cache: KVCache? = nil, layerLimit: Int? = nil) -> Tensor {
+        hiddenStates(tokens, cache: cache, layerLimit: layerLimit, forInference: false)
+    }
+
+    /// Final norm and output head: `[..., hidden]` → `[..., vocabularySize]`.
+    public func outputLogits(_ hidden: Tensor) -> Tensor { outputLogits(hidden, forInference: false) }
+
+    /// The forward pass; `forInference` lets the projections use their faster single-row path
+    /// (no gradients with respect to the weights).
+    func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, forInference: Bool) -> Tensor {
+        precondition(tokens.ndim == 2 && tokens.dtype == .int32, "LlamaModel: tokens must be int32 [B, T], got \(tokens.dtype) \(tokens.shape)")
+        precondition(cache.map { $0.layerCount == config.layerCount } ?? true, "LlamaModel: the cache has the wrong number of layers")
+        precondition(cache == nil || layerLimit == nil, "LlamaModel: a layer limit cannot be combined with a cache")
+        let offset = cache?.length ?? 0
+        var h = embedding.take(tokens)
+        for (index, layer) in layers.prefix(layerLimit ?? layers.count).enumerated() {
+            h = h + attention(h.rmsNorm(weight: layer.inputNorm, eps: config.rmsNormEpsilon),
+                              layer: layer, index: index, cache: cache, offset: offset, forInference: forInference)
+            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer,
+                                forInference: forInference)
+        }
+        cache?.commit()
+        return h
+    }
+
+    func outputLogits(_ hidden: Tensor, forInference: Bool) -> Tensor {
+        outputHead.apply(hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEpsilon), forInference: forInference)
+    }
+
+    /// Logits for every position: `tokens [B, T]` int32 → `[B, T, vocabularySize]` (lazy).
+    public func logits(_ tokens: Tensor, cache: KVCache? = nil) -> Tensor {
+        outputLogits(hiddenStates(tokens, cache: cache))
+    }
+
+    /// Runs `tokens` (one sequence) through the model, appending to `cache`, and returns the
+    /// evaluated logits: `[vocabularySize]` of the last position, or `[T, vocabularySize]`.
+    /// - Throws: ``ModelError/invalidInput(_:)`` for no tokens or an id outside the vocabulary,
+    ///   ``ModelError/contextOverflow(tokens:contextLength:)`` past the context length.
+    public func step(_ tokens: [Int32], cache: KVCache, lastPositionOnly: Bool = true) throws -> Tensor {
+        guard !tokens.isEmpty else { throw ModelError.invalidInput("LlamaModel.step: no tokens to run") }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
+            throw ModelError.invalidInput("token id \(bad) is outside the model's vocabulary (0..<\(config.vocabularySize))")
+        }
+        guard cache.length + tokens.count <= config.contextLength else {
+            throw ModelError.contextOverflow(tokens: cache.length + tokens.count, contextLength: config.contextLength)
+        }
+        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, forInference: true)
+        if lastPositionOnly { hidden = hidden.slice(axis: 1, (tokens.count - 1)..<tokens.count) }
+        let result = outputLogits(hidden, forInference: true).reshaped(lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize])
+        eval([result] + cache.state)
+        return result
+    }
+
+    // MARK: - Blocks
+
+    /// Self-attention of one layer: `x [B, T, hidden]` (already normalised) → `[B, T, hidden]`.
+    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int, forInference: Bool) -> Tensor {
+        let (b, t) = (x.dim(0), x.dim(1))
+        let (hq, hkv, d) = (config.attentionHeadCount, config.keyValueHeadCount, config.headDimension)
+        func heads(_ y: Tensor, _ n: Int) -> Tensor { y.reshaped([b, t, n, d]).transposed([0, 2, 1, 3]) }
+        func rotate(_ y: Tensor) -> Tensor {
+            y.rope(dims: config.ropeDimensions, traditional: ropeConvention.traditional, offset: offset,
+                   inverseFrequencies: inverseFrequencies)
+        }
+        let q = rotate(heads(layer.query.apply(x, forInference: forInference), hq))
+        var k = rotate(heads(layer.key.apply(x, forInference: forInference), hkv))
+        var v = heads(layer.value.apply(x, forInference: forInference), hkv)
+        if let cache { (k, v) = cache.append(layer: index, keys: k, values: v) }
+        let o = Tensor.attention(q: q, k: k, v: v, causal: true)
+        return layer.output.apply(o.transposed([0, 2, 1, 3]).reshaped([b, t, hq * d]), forInference: forInference)
+    }
+
+    /// SwiGLU feed-forward block: `down(silu(gate(x)) * up(x))`.
+    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, forInference: Bool) -> Tensor {
+        let gate = layer.gate.apply(x, forInference: forInference), up = layer.up.apply(x, forInference: forInference)
+        return layer.down.apply(gate.silu() * up, forInference: forInference)
+    }
+}

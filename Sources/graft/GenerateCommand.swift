@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import GraftLM
+
+/// Options shared by `graft generate` and `graft chat`: the model, sampling and threads.
+struct ModelSamplingOptions: ParsableArguments {
+    @Option(help: "GGUF model file (default: $GRAFT_CACHE/models/\(DefaultModel.fileName), GRAFT_CACHE defaulting to ~/.cache/graft).")
+    var model: String?
+    @Option(help: "Most tokens to generate.") var maxTokens = 256
+    @Option(name: .customLong("temp"), help: "Sampling temperature (0 = greedy).") var temperature = 0.0
+    @Option(help: "Keep the smallest set of likely tokens reaching this probability (1 = off).") var topP = 1.0
+    @Option(help: "Keep only the K most likely tokens (0 = off).") var topK = 0
+    @Option(help: "Drop tokens below this fraction of the top token's probability (0 = off).") var minP = 0.0
+    @Option(help: "Penalty for tokens seen recently (1 = off).") var repetitionPenalty = 1.0
+    @Option(help: "How many recent tokens the repetition penalty looks at (0 = all).") var repetitionWindow = 64
+    @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
+    @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
+    @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
+
+    var modelURL: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url }
+
+    var generationOptions: GenerationOptions {
+        GenerationOptions(maxTokens: maxTokens, sampling: SamplingParameters(
+            temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repetitionPenalty,
+            repetitionWindow: repetitionWindow, seed: seed))
+    }
+
+    func validate() throws {
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        try generationOptions.sampling.validate()
+    }
+
+    /// Sets threads and loads the model, reporting the time when verbose.
+    func load() throws -> LoadedModel {
+        if let threads { ComputeThreads.set(threads) }
+        let url = modelURL
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
+        }
+        let start = Date()
+        let loaded = try LoadedModel.load(gguf: url)
+        if verbose {
+            let c = loaded.model.config
+            printError(String(format: "Loaded %@ (%@, %d layers, %.1fM parameters) in %.2f s, %d threads",
+                              url.lastPathComponent, c.architecture, c.layerCount, Double(c.parameterCount) / 1e6,
+                              Date().timeIntervalSince(start), ComputeThreads.count))
+        }
+        return loaded
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Writes text to standard output at once (for streaming).
+func printFlushed(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// `graft generate`: one prompt in, a streamed continuation out.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Generate text from a prompt with a GGUF model.")
+
+    @OptionGroup var options: ModelSamplingOptions
+    @Option(help: "The prompt ('-' reads standard input).") var prompt: String
+    @Option(help: "A system message (chat template only).") var system: String?
+    @Flag(help: "Use the prompt as plain text instead of a user message in the chat template.") var noChatTemplate = false
+
+    func run() throws {
+        var text = prompt
+        if prompt == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        if noChatTemplate && system != nil { throw ModelError.invalidInput("--system needs the chat template (drop --no-chat-template)") }
+        let loaded = try options.load()
+        let tokens: [Int32]
+        if noChatTemplate || loaded.chatTemplate == nil {
+            tokens = loaded.textTokens(text)
+        } else {
+            let messages = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: text)]
+            tokens = try loaded.chatTokens(messages)
+        }
+        let result = try Generator(loaded).generate(prompt: tokens, options: options.generationOptions) { printFlushed($0) }
+        printFlushed("\n")
+        if options.verbose {
+            printError("==========")
+            printError(result.statistics.summary)
+            printError("Stopped: \(result.finishReason.rawValue)")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// `graft generate` and `graft chat` as a user runs them (the binary built next to the tests).
+final class GenerateCLITests: XCTestCase {
+    struct Run { let status: Int32; let stdout: String; let stderr: String }
+
+    func graft(_ arguments: [String], input: String? = nil) throws -> Run {
+        let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("graft")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            XCTFail("graft binary not found at \(binary.path) (build with swift build -c release --build-tests)")
+            throw XCTSkip("no binary")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["GRAFT_NUM_THREADS"] = "2"
+        process.environment = environment
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try inPipe.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testGenerateGreedyChatAnswer() throws {
+        _ = try LlamaTestSupport.model()
+        let reference = try LlamaTestSupport.reference().stopAtEOS
+        let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", reference.messages![0].content,
+                             "--verbose"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, reference.greedyText + "\n")
+        for part in ["Prompt: 37 tokens", "Generation: 8 tokens", "tokens-per-sec", "Peak memory", "resident"] {
+            XCTAssertTrue(run.stderr.contains(part), "stderr lacks '\(part)': \(run.stderr)")
+        }
+    }
+
+    func testGeneratePlainPromptFromStandardInput() throws {
+        _ = try LlamaTestSupport.model()
+        let c = try LlamaTestSupport.reference().cases[1]
+        let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", "-", "--no-chat-template",
+                             "--max-tokens", "12"], input: c.text!)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let loaded = try LlamaTestSupport.model()
+        XCTAssertEqual(run.stdout, try loaded.tokenizer.decode(Array(c.greedyIDs.prefix(12)), skipSpecialTokens: true) + "\n")
+    }
+
+    func testMissingModelFileIsNamedWithoutACrash() throws {
+        let run = try graft(["generate", "--model", "/nonexistent/dir/model.gguf", "--prompt", "hi"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("/nonexistent/dir/model.gguf"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("Fatal error") || run.stderr.contains("Stack dump"), run.stderr)
+    }
+
+    func testPromptLongerThanTheContextIsAClearError() throws {
+        _ = try LlamaTestSupport.model()
+        let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", "-", "--no-chat-template"],
+                            input: String(repeating: "hello ", count: 9000))
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("context") && run.stderr.contains("8192"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("Fatal error"), run.stderr)
+    }
+
+    func testBadSamplingOptionIsRefused() throws {
+        let run = try graft(["generate", "--prompt", "x", "--top-p", "1.5"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("top-p"), run.stderr)
+    }
+
+    func testChatKeepsTheConversation() throws {
+        _ = try LlamaTestSupport.model()
+        let run = try graft(["chat", "--model", LlamaTestSupport.modelURL.path, "--max-tokens", "12", "--verbose"],
+                            input: "What is the capital of France?\nAnd of Italy?\n/reset\n/exit\n")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let answers = run.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(answers.first, try LlamaTestSupport.reference().stopAtEOS.greedyText)
+        XCTAssertEqual(answers.count, 2)
+        XCTAssertTrue(run.stderr.contains("cached"), "the second turn should reuse the cache: \(run.stderr)")
+        XCTAssertTrue(run.stderr.contains("conversation cleared"), run.stderr)
+    }
+}
