@@ -30,7 +30,9 @@ final class GenerateTests: XCTestCase {
         XCTAssertEqual(s.decodeSteps, c.greedyIDs.count - 1)
         XCTAssertGreaterThan(s.promptTokensPerSecond, 0)
         XCTAssertGreaterThan(s.decodeTokensPerSecond, 0)
-        XCTAssertGreaterThan(s.peakTensorBytes, 500_000_000, "the float32 weights alone are 538 MB")
+        // The weights stay packed (Q4_1 / Q8_0 groups, ~100 MB); float32 copies would be 538 MB.
+        XCTAssertGreaterThan(s.peakTensorBytes, 90_000_000)
+        XCTAssertLessThan(s.peakTensorBytes, 300_000_000)
         XCTAssertGreaterThanOrEqual(s.peakResidentBytes ?? 0, s.peakTensorBytes / 2)
         print("france: \(s.summary)")
     }

@@ -108,7 +108,7 @@ final class LlamaForwardTests: XCTestCase {
     /// RoPE, and the same rows un-permuted to Hugging Face order with half-split RoPE, give the
     /// same logits; the GGUF rows with half-split RoPE do not.
     func testRoPEConventionMatchesGGUFRowOrder() throws {
-        let loaded = try LlamaTestSupport.model()
+        let loaded = try LlamaTestSupport.denseModel()
         let model = loaded.model
         let c = try LlamaTestSupport.reference().cases[1]
         let expected = try LlamaTestSupport.floats(c.logitsFile!)

@@ -30,6 +30,19 @@ enum LlamaTestSupport {
         }
     }
 
+    nonisolated(unsafe) private static var dense: LoadedModel?
+
+    /// The real model with every weight dequantized to float32 (the reference's weights).
+    static func denseModel(file: StaticString = #filePath, line: UInt = #line) throws -> LoadedModel {
+        _ = try model(file: file, line: line)
+        return try lock.withLock {
+            if let dense { return dense }
+            let model = try LoadedModel.load(gguf: modelURL, dequantize: true)
+            dense = model
+            return model
+        }
+    }
+
     static var fixtureDirectory: URL {
         Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("llama")
     }

@@ -35,18 +35,3 @@ public struct GenerationStatistics: Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 }
-
-extension GenerationStatistics {
-    /// Peak resident set size (`VmHWM` of /proc/self/status) in bytes, or nil where /proc is
-    /// unavailable. The line reads `VmHWM:<tab>  123456 kB`, so fields are split at tabs and
-    /// spaces alike.
-    static func peakResidentBytesNow() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let fields = line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard let value = fields.first.flatMap({ Int($0) }) else { return nil }
-            return fields.count > 1 && fields[1] == "kB" ? value * 1024 : value
-        }
-        return nil
-    }
-}

@@ -115,7 +115,7 @@ public struct Generator {
         statistics.decodeSeconds = Date().timeIntervalSince(decodeStart)
         statistics.generatedTokens = produced.count
         statistics.peakTensorBytes = Allocator.peakBytes
-        statistics.peakResidentBytes = GenerationStatistics.peakResidentBytesNow()
+        statistics.peakResidentBytes = ProcessMemory.peakResidentBytes()
         return GenerationResult(tokens: produced, text: text, finishReason: reason, statistics: statistics)
     }
 }

@@ -1,34 +1,38 @@
 import Graft
+import GraftNN
 
 /// The weights of one linear projection `y = x·Wᵀ + b` of a model, and the only place where the
 /// model code multiplies by a weight matrix.
 ///
-/// For now the weight is a dense float32 `[out, in]` tensor (dequantized from the file) with an
-/// optional `[out]` bias. Other weight forms (packed 4/8-bit groups) plug in here without
-/// changes to the model code, which only calls ``apply(_:)``.
+/// The weight is frozen: dense float32 `[out, in]`, or packed affine 4/8-bit groups stored as
+/// MLX names them (`weight` uint32 packed, `scales`, `biases`). A LoRA adapter, when given,
+/// is applied on top (`LoRA.apply`).
 public struct LinearWeights {
-    /// The `[out, in]` weight.
-    public let weight: Tensor
+    /// The frozen `[out, in]` weight.
+    public let base: FrozenWeight
     /// The `[out]` bias, if the projection has one.
     public let bias: Tensor?
-
-    /// A projection from its tensors. `weight` must be 2-D, `bias` (if any) match its rows.
-    public init(weight: Tensor, bias: Tensor? = nil) {
-        precondition(weight.ndim == 2, "LinearWeights: weight must be [out, in], got \(weight.shape)")
-        precondition(bias.map { $0.shape == [weight.shape[0]] } ?? true,
-                     "LinearWeights: bias \(bias?.shape ?? []) does not match weight \(weight.shape)")
-        self.weight = weight
-        self.bias = bias
-        rowBlocks = LinearWeights.rowBlocks(of: weight)
-    }
-
-    /// Views of the weight's rows in blocks of at most `maxBlockRows` (sharing its memory), for
-    /// single-row products; empty when the weight is small or not materialised.
+    /// Row blocks of a large dense weight, sharing its memory, for single-row inference.
     private let rowBlocks: [Tensor]
 
-    /// The largest block OpenBLAS 0.3.21 multiplies by one row without repacking the whole
-    /// weight on Cooperlake/SkylakeX (its direct "small" kernel accepts at most 1200 outputs
-    /// there); larger weights are cut into blocks of this many rows or fewer.
+    /// A projection from its frozen weight and optional bias.
+    public init(base: FrozenWeight, bias: Tensor? = nil) {
+        precondition(bias.map { $0.shape == [base.shape[0]] } ?? true,
+                     "LinearWeights: bias \(bias?.shape ?? []) does not match weight \(base.shape)")
+        self.base = base
+        self.bias = bias
+        if case .dense(let w) = base { rowBlocks = LinearWeights.rowBlocks(of: w) } else { rowBlocks = [] }
+    }
+
+    /// A dense projection.
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        precondition(weight.ndim == 2, "LinearWeights: weight must be [out, in], got \(weight.shape)")
+        self.init(base: .dense(weight), bias: bias)
+    }
+
+    /// Largest number of weight rows one single-row product covers. OpenBLAS 0.3.21 repacks the
+    /// whole weight on every `M = 1` call above ~1200 rows, so larger weights (the output head,
+    /// gate and up) are multiplied in blocks that share the weight's memory.
     static let maxBlockRows = 1024
 
     private static func rowBlocks(of weight: Tensor) -> [Tensor] {
@@ -44,51 +48,81 @@ public struct LinearWeights {
         }
     }
 
-    /// The projection stored under `path` of a parameter tree (`path.weight`, optional
-    /// `path.bias`); `source` names the tree's origin in errors.
+    /// The projection stored under `path` of a parameter tree: `path.weight` (dense), or
+    /// `path.weight` + `path.scales` + `path.biases` (quantized; bits and group size follow from
+    /// `inputCount`), and an optional `path.bias`; `source` names the tree's origin in errors.
     /// - Throws: ``ModelError/missingTensor(file:name:)`` when there is no weight (or no bias
-    ///   although `requireBias`), ``ModelError/shapeMismatch(file:name:expected:found:)`` for a
-    ///   weight that is not 2-D or a bias that does not match it.
-    public init(_ parameters: ParameterTree, path: String, requireBias: Bool = false, source: String) throws {
+    ///   although `requireBias`), ``ModelError/shapeMismatch(file:name:expected:found:)`` for
+    ///   tensors that do not fit.
+    public init(_ parameters: ParameterTree, path: String, inputCount: Int? = nil, requireBias: Bool = false,
+                source: String) throws {
         let weightPath = path + ".weight", biasPath = path + ".bias"
         guard let w = parameters[weightPath] else { throw ModelError.missingTensor(file: source, name: weightPath) }
         guard w.ndim == 2 else {
             throw ModelError.shapeMismatch(file: source, name: weightPath, expected: [-1, -1], found: w.shape)
         }
+        var base = FrozenWeight.dense(w)
+        if let scales = parameters[path + ".scales"] {
+            guard let offsets = parameters[path + ".biases"] else { throw ModelError.missingTensor(file: source, name: path + ".biases") }
+            let inputs = inputCount ?? 0
+            guard inputs > 0, scales.ndim == 2, scales.shape[1] > 0, inputs % scales.shape[1] == 0,
+                  (w.shape[1] * 32) % inputs == 0 else {
+                throw ModelError.shapeMismatch(file: source, name: path + ".scales", expected: [w.shape[0], -1], found: scales.shape)
+            }
+            do {
+                base = .quantized(try QuantizedWeight(packed: w, scales: scales, biases: offsets, bits: w.shape[1] * 32 / inputs,
+                                                      groupSize: inputs / scales.shape[1]))
+            } catch {
+                throw ModelError.invalidInput("\(source): \(path): \(error)")
+            }
+        }
         let b = parameters[biasPath]
         if requireBias && b == nil { throw ModelError.missingTensor(file: source, name: biasPath) }
-        if let b, b.shape != [w.shape[0]] {
-            throw ModelError.shapeMismatch(file: source, name: biasPath, expected: [w.shape[0]], found: b.shape)
+        if let b, b.shape != [base.shape[0]] {
+            throw ModelError.shapeMismatch(file: source, name: biasPath, expected: [base.shape[0]], found: b.shape)
         }
-        self.init(weight: w, bias: b)
+        self.init(base: base, bias: b)
     }
 
     /// The shape of the projection as `[out, in]`, for checks against a configuration.
-    public var shape: [Int] { [outputCount, inputCount] }
-
+    public var shape: [Int] { base.shape }
     /// Input features.
-    public var inputCount: Int { weight.shape[1] }
+    public var inputCount: Int { base.shape[1] }
     /// Output features.
-    public var outputCount: Int { weight.shape[0] }
+    public var outputCount: Int { base.shape[0] }
+    /// Whether the weight is packed.
+    public var isQuantized: Bool { if case .quantized = base { return true } else { return false } }
 
-    /// The projection as a parameter subtree `{"weight", "bias"?}`.
+    /// The projection as a parameter subtree.
     public var parameters: ParameterTree {
-        var d: [String: ParameterTree] = ["weight": .tensor(weight)]
+        var d: [String: ParameterTree]
+        switch base {
+        case .dense(let w): d = ["weight": .tensor(w)]
+        case .quantized(let q): d = ["weight": .tensor(q.packed), "scales": .tensor(q.scales), "biases": .tensor(q.biases)]
+        }
         if let bias { d["bias"] = .tensor(bias) }
         return .dict(d)
     }
 
-    /// `x [..., in] → [..., out]`.
-    ///
-    /// `forInference` promises that no gradient with respect to the weight is wanted; a single
-    /// row (decoding) is then multiplied block by block (see `maxBlockRows`), which avoids
-    /// OpenBLAS copying the whole weight on every call and is about twice as fast.
-    public func apply(_ x: Tensor, forInference: Bool = false) -> Tensor {
+    /// Rows of the weight (an embedding lookup): `indices.shape + [in]`.
+    public func rows(_ indices: Tensor) -> Tensor {
+        switch base {
+        case .dense(let w): return w.take(indices)
+        case .quantized(let q): return q.take(indices)
+        }
+    }
+
+    /// `x [..., in] → [..., out]`, with `adapter` (LoRA parameters) applied when given.
+    /// `forInference` lets a single dense row use the blocked path (no weight gradients).
+    public func apply(_ x: Tensor, forInference: Bool = false, adapter: ParameterTree? = nil,
+                      lora: LoRAConfig? = nil, dropoutKey: RandomKey? = nil) -> Tensor {
         var y: Tensor
-        if forInference && !rowBlocks.isEmpty && x.size == inputCount {
+        if let adapter, let lora {
+            y = LoRA.apply(x, base: base, adapter: adapter, config: lora, dropoutKey: dropoutKey)
+        } else if forInference && !rowBlocks.isEmpty && x.size == inputCount {
             y = Tensor.concatenate(rowBlocks.map { Tensor.matmul(x, $0, transposeB: true) }, axis: -1)
         } else {
-            y = Tensor.matmul(x, weight, transposeB: true)
+            y = base.apply(x)
         }
         if let bias { y = y + bias }
         return y

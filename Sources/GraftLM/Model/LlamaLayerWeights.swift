@@ -20,7 +20,7 @@ struct LlamaLayerWeights {
             return t
         }
         func linear(_ name: String, out: Int, in inputs: Int, bias: Bool) throws -> LinearWeights {
-            let projection = try LinearWeights(tree, path: prefix + name, requireBias: bias, source: source)
+            let projection = try LinearWeights(tree, path: prefix + name, inputCount: inputs, requireBias: bias, source: source)
             guard projection.shape == [out, inputs] else {
                 throw ModelError.shapeMismatch(file: source, name: prefix + name + ".weight", expected: [out, inputs],
                                                found: projection.shape)

@@ -10,12 +10,12 @@ extension LlamaModel {
     /// ``RoPEConvention/interleavedPairs`` (formats.md §1.10).
     /// - Throws: ``GGUFError`` for a missing or malformed file, ``ModelError`` for an
     ///   unsupported architecture, a missing tensor or a wrong shape; each names the file.
-    public static func load(gguf url: URL) throws -> LlamaModel {
-        try LlamaModel(gguf: GGUFFile(path: url.path))
+    public static func load(gguf url: URL, dequantize: Bool = false) throws -> LlamaModel {
+        try LlamaModel(gguf: GGUFFile(path: url.path), dequantize: dequantize)
     }
 
     /// Builds the model from an opened GGUF file (see ``load(gguf:)``).
-    public init(gguf file: GGUFFile) throws {
+    public init(gguf file: GGUFFile, dequantize: Bool = false) throws {
         let config = try ModelConfig(gguf: file)
         func load(_ path: String, required: Bool) throws -> Tensor? {
             guard let name = LlamaTensorNames.ggufName(forHuggingFace: path) else {
@@ -27,8 +27,22 @@ extension LlamaModel {
             }
             return Tensor(try tensor.floats(), shape: tensor.shape)
         }
+        /// Q4_0 / Q4_1 / Q8_0 matrices stay packed (affine groups of 32, converted losslessly);
+        /// everything else, or everything with `dequantize`, becomes float32.
+        func packed(_ path: String) throws -> [String: ParameterTree]? {
+            guard !dequantize, let name = LlamaTensorNames.ggufName(forHuggingFace: path),
+                  let tensor = file.tensor(named: name), tensor.shape.count == 2,
+                  [.q4_0, .q4_1, .q8_0].contains(tensor.type) else { return nil }
+            let q = try tensor.affineGroups().quantizedWeight()
+            return ["weight": .tensor(q.packed), "scales": .tensor(q.scales), "biases": .tensor(q.biases)]
+        }
         func module(_ path: String, bias: Bool) throws -> ParameterTree {
-            var entries: [String: ParameterTree] = ["weight": .tensor(try load(path + ".weight", required: true)!)]
+            var entries: [String: ParameterTree]
+            if let p = try packed(path + ".weight") {
+                entries = p
+            } else {
+                entries = ["weight": .tensor(try load(path + ".weight", required: true)!)]
+            }
             if bias, let b = try load(path + ".bias", required: true) { entries["bias"] = .tensor(b) }
             return .dict(entries)
         }

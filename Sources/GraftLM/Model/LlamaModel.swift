@@ -23,7 +23,8 @@ public struct LlamaModel {
     /// Where the weights came from (a file path), for error messages.
     public let source: String
 
-    let embedding: Tensor
+    /// The token embedding `[vocabulary, hidden]` (dense or packed), also the tied head.
+    let embedding: LinearWeights
     let layers: [LlamaLayerWeights]
     let finalNorm: Tensor
     /// The untied head, or the embedding used as the head.
@@ -45,13 +46,17 @@ public struct LlamaModel {
         self.parameters = parameters
         self.ropeConvention = ropeConvention
         self.source = source
-        embedding = try tensor("model.embed_tokens.weight", [config.vocabularySize, config.hiddenSize])
+        embedding = try LinearWeights(parameters, path: "model.embed_tokens", inputCount: config.hiddenSize, source: source)
+        guard embedding.shape == [config.vocabularySize, config.hiddenSize] else {
+            throw ModelError.shapeMismatch(file: source, name: "model.embed_tokens.weight",
+                                           expected: [config.vocabularySize, config.hiddenSize], found: embedding.shape)
+        }
         layers = try (0..<config.layerCount).map { try LlamaLayerWeights(parameters, index: $0, config: config, source: source) }
         finalNorm = try tensor("model.norm.weight", [config.hiddenSize])
         if config.tiedOutputHead {
-            outputHead = LinearWeights(weight: embedding)
+            outputHead = embedding
         } else {
-            let head = try LinearWeights(parameters, path: "lm_head", source: source)
+            let head = try LinearWeights(parameters, path: "lm_head", inputCount: config.hiddenSize, source: source)
             guard head.shape == [config.vocabularySize, config.hiddenSize] else {
                 throw ModelError.shapeMismatch(file: source, name: "lm_head.weight",
                                                expected: [config.vocabularySize, config.hiddenSize], found: head.shape)
@@ -83,17 +88,19 @@ public struct LlamaModel {
 
     /// The forward pass; `forInference` lets the projections use their faster single-row path
     /// (no gradients with respect to the weights).
-    func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, forInference: Bool) -> Tensor {
+    func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, forInference: Bool,
+                      adapters: Adapters? = nil) -> Tensor {
         precondition(tokens.ndim == 2 && tokens.dtype == .int32, "LlamaModel: tokens must be int32 [B, T], got \(tokens.dtype) \(tokens.shape)")
         precondition(cache.map { $0.layerCount == config.layerCount } ?? true, "LlamaModel: the cache has the wrong number of layers")
         precondition(cache == nil || layerLimit == nil, "LlamaModel: a layer limit cannot be combined with a cache")
         let offset = cache?.length ?? 0
-        var h = embedding.take(tokens)
+        var h = embedding.rows(tokens)
         for (index, layer) in layers.prefix(layerLimit ?? layers.count).enumerated() {
+            let a = adapters?.layer(index)
             h = h + attention(h.rmsNorm(weight: layer.inputNorm, eps: config.rmsNormEpsilon),
-                              layer: layer, index: index, cache: cache, offset: offset, forInference: forInference)
+                              layer: layer, index: index, cache: cache, offset: offset, forInference: forInference, adapters: a)
             h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer,
-                                forInference: forInference)
+                                forInference: forInference, adapters: a)
         }
         cache?.commit()
         return h
@@ -130,7 +137,8 @@ public struct LlamaModel {
     // MARK: - Blocks
 
     /// Self-attention of one layer: `x [B, T, hidden]` (already normalised) → `[B, T, hidden]`.
-    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int, forInference: Bool) -> Tensor {
+    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int, forInference: Bool,
+                   adapters a: Adapters.Layer? = nil) -> Tensor {
         let (b, t) = (x.dim(0), x.dim(1))
         let (hq, hkv, d) = (config.attentionHeadCount, config.keyValueHeadCount, config.headDimension)
         func heads(_ y: Tensor, _ n: Int) -> Tensor { y.reshaped([b, t, n, d]).transposed([0, 2, 1, 3]) }
@@ -138,17 +146,23 @@ public struct LlamaModel {
             y.rope(dims: config.ropeDimensions, traditional: ropeConvention.traditional, offset: offset,
                    inverseFrequencies: inverseFrequencies)
         }
-        let q = rotate(heads(layer.query.apply(x, forInference: forInference), hq))
-        var k = rotate(heads(layer.key.apply(x, forInference: forInference), hkv))
-        var v = heads(layer.value.apply(x, forInference: forInference), hkv)
+        func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
+            a.map { $0.apply(w, module, input) } ?? w.apply(input, forInference: forInference)
+        }
+        let q = rotate(heads(project(layer.query, "self_attn.q_proj", x), hq))
+        var k = rotate(heads(project(layer.key, "self_attn.k_proj", x), hkv))
+        var v = heads(project(layer.value, "self_attn.v_proj", x), hkv)
         if let cache { (k, v) = cache.append(layer: index, keys: k, values: v) }
         let o = Tensor.attention(q: q, k: k, v: v, causal: true)
-        return layer.output.apply(o.transposed([0, 2, 1, 3]).reshaped([b, t, hq * d]), forInference: forInference)
+        return project(layer.output, "self_attn.o_proj", o.transposed([0, 2, 1, 3]).reshaped([b, t, hq * d]))
     }
 
     /// SwiGLU feed-forward block: `down(silu(gate(x)) * up(x))`.
-    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, forInference: Bool) -> Tensor {
-        let gate = layer.gate.apply(x, forInference: forInference), up = layer.up.apply(x, forInference: forInference)
-        return layer.down.apply(gate.silu() * up, forInference: forInference)
+    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, forInference: Bool, adapters a: Adapters.Layer? = nil) -> Tensor {
+        func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
+            a.map { $0.apply(w, module, input) } ?? w.apply(input, forInference: forInference)
+        }
+        let gate = project(layer.gate, "mlp.gate_proj", x), up = project(layer.up, "mlp.up_proj", x)
+        return project(layer.down, "mlp.down_proj", gate.silu() * up)
     }
 }

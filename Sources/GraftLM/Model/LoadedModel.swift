@@ -17,9 +17,9 @@ public struct LoadedModel {
     /// - Throws: ``GGUFError`` (missing or malformed file), ``ModelError`` (unsupported
     ///   architecture, missing tensors, an unparsable chat template), ``TokenizerError`` (a
     ///   tokenizer that does not fit the model); all name the file.
-    public static func load(gguf url: URL) throws -> LoadedModel {
+    public static func load(gguf url: URL, dequantize: Bool = false) throws -> LoadedModel {
         let file = try GGUFFile(path: url.path)
-        let model = try LlamaModel(gguf: file)
+        let model = try LlamaModel(gguf: file, dequantize: dequantize)
         let tokenizer = try BPETokenizer(gguf: file)
         try tokenizer.validate(vocabularySize: model.config.vocabularySize)
         var template: ChatTemplate?
