@@ -42,10 +42,14 @@ public enum Allocator {
         }
     }
 
-    /// Rounds sizes so that nearby sizes share cache slots.
+    /// Rounds sizes so that nearby sizes share cache slots: small blocks to 64 bytes, larger
+    /// ones up to the next eighth of their power of two (at most 12.5% slack), so buffers
+    /// whose sizes vary a little (sequence lengths from batch to batch) are reused.
     static func roundedSize(_ bytes: Int) -> Int {
         if bytes <= 4096 { return max(64, (bytes + 63) & ~63) }
-        return (bytes + 4095) & ~4095
+        let power = 1 << (Int.bitWidth - (bytes - 1).leadingZeroBitCount)
+        let step = max(4096, power / 8)
+        return (bytes + step - 1) / step * step
     }
 
     static func allocate(_ bytes: Int) -> (UnsafeMutableRawPointer, Int) {

@@ -65,9 +65,9 @@ public final class Trainer {
         TrainingSignals.install()
         reporter.start(at: step)
         let start = Date()
-        var window = (time: Date(), steps: 0, tokens: 0, loss: 0.0)
+        var window = (time: Date(), steps: 0, tokens: 0, realTokens: 0, loss: 0.0)
         while step < totalSteps {
-            let (loss, tokens) = try update()
+            let (loss, tokens, realTokens) = try update()
             guard loss.isFinite else {
                 reporter.line("step \(step + 1): loss is \(loss); stopping. The last good checkpoint is kept"
                               + (runDirectory.stepFiles().last.map { " (\($0))" } ?? " (none was saved yet)") + ".")
@@ -76,6 +76,7 @@ public final class Trainer {
             step += 1
             window.steps += 1
             window.tokens += tokens
+            window.realTokens += realTokens
             window.loss += loss
             reporter.update(step: step, loss: loss)
             if step % recipe.report.every == 0 || step == totalSteps {
@@ -83,11 +84,11 @@ public final class Trainer {
                 let record = MetricsRecord(kind: .train, step: step, loss: window.loss / Double(window.steps),
                                            learningRate: optimizer.learningRate,
                                            iterationsPerSecond: Double(window.steps) / seconds,
-                                           tokensPerSecond: Double(window.tokens) / seconds, trainedTokens: window.tokens,
+                                           tokensPerSecond: Double(window.realTokens) / seconds, trainedTokens: window.tokens,
                                            peakMemoryBytes: ProcessMemory.peakResidentBytes(),
                                            elapsedSeconds: Date().timeIntervalSince(start))
                 self.record(record)
-                window = (Date(), 0, 0, 0)
+                window = (Date(), 0, 0, 0, 0)
             }
             var validation: Double?
             if step % recipe.eval.every == 0 || step == totalSteps {
@@ -110,10 +111,11 @@ public final class Trainer {
         return .completed(step: step)
     }
 
-    /// One optimizer update; returns the mean loss of its micro-batches and the trained tokens.
-    func update() throws -> (Double, Int) {
+    /// One optimizer update; returns the mean loss of its micro-batches, the trained tokens and
+    /// the real (unpadded) tokens processed.
+    func update() throws -> (Double, Int, Int) {
         var accumulator = GradientAccumulator(microBatches: recipe.train.gradAccumulation)
-        var lossSum = 0.0, tokens = 0
+        var lossSum = 0.0, tokens = 0, realTokens = 0
         for micro in 0..<recipe.train.gradAccumulation {
             let batch = batches.next()!
             let inputs = batch.inputs, targets = batch.targets, mask = batch.mask
@@ -126,13 +128,14 @@ public final class Trainer {
             eval([loss] + sums)
             lossSum += loss.item(Double.self) * Double(batch.tokenCount)
             tokens += batch.tokenCount
+            realTokens += batch.realTokenCount
         }
         var grads = accumulator.average()!
         if let clip = recipe.train.gradClip { grads = clipGradientNorm(grads, maxNorm: clip).0 }
         schedule.apply(to: optimizer)
         adapters = optimizer.update(adapters, gradients: grads)
         eval(adapters.tensors + Array(optimizer.state.values))
-        return (lossSum / Double(max(tokens, 1)), tokens)
+        return (lossSum / Double(max(tokens, 1)), tokens, realTokens)
     }
 
     /// Token-weighted mean loss over `split` (first `batches` batches in length order; all when nil).

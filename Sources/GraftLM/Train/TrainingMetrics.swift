@@ -9,6 +9,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var loss: Double
     public var learningRate: Double?
     public var iterationsPerSecond: Double?
+    /// Real (unpadded) tokens processed per second, as mlx-lm reports it.
     public var tokensPerSecond: Double?
     public var trainedTokens: Int?
     public var peakMemoryBytes: Int?

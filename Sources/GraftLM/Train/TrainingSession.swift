@@ -1,0 +1,81 @@
+import Foundation
+import Graft
+import GraftIO
+
+/// Everything `graft train` does before the first step: the recipe (from its file, or from a
+/// checkpoint when resuming), the model, the dataset and the trainer, plus the summary shown
+/// before training.
+public struct TrainingSession {
+    public let recipe: Recipe
+    public let model: LoadedModel
+    public let dataset: Dataset
+    public let trainer: Trainer
+
+    /// - Parameters:
+    ///   - recipePath: the recipe file; nil when resuming from a checkpoint that carries one.
+    ///   - overrides: `key.path=value` overrides (`--set`).
+    ///   - resume: a checkpoint file or run folder to continue.
+    public init(recipePath: String?, overrides: [String], resume: String?, reporter: ProgressReporter? = nil,
+                log: @escaping (String) -> Void = { print($0) }) throws {
+        let checkpoint = try resume.map(CheckpointDirectory.resolve)
+        if let recipePath {
+            recipe = try Recipe.load(path: recipePath, overrides: overrides)
+        } else if let checkpoint {
+            let stored = try TrainingCheckpoint(contentsOf: checkpoint)
+            let storedOverrides = stored.recipe.split(separator: "\n").compactMap { line -> String? in
+                line.hasPrefix("# --set ") ? String(line.dropFirst("# --set ".count)) : nil
+            }
+            recipe = try Recipe.parse(yaml: stored.recipe, source: checkpoint.path + " (stored recipe)",
+                                      overrides: storedOverrides + overrides)
+        } else {
+            throw RecipeError(.unreadable, at: .wholeFile(path: "graft train"), keyPath: "",
+                              "give a recipe file, or --resume with a checkpoint")
+        }
+        let modelURL = URL(fileURLWithPath: recipe.model.path)
+        guard FileManager.default.fileExists(atPath: modelURL.path) else {
+            throw ModelError.invalidInput("model file not found: \(modelURL.path) (recipe key model.path; fetch the default model with scripts/fetch-model.sh)")
+        }
+        model = try LoadedModel.load(gguf: modelURL)
+        let encoder = ExampleEncoder(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate, maskPrompt: recipe.data.maskPrompt)
+        dataset = try Dataset(directory: recipe.data.dir, encoder: encoder, maxSequenceLength: recipe.train.maxSeqLength)
+        try Self.checkFormat(recipe.data.format, dataset)
+        trainer = try Trainer(recipe: recipe, model: model.model, dataset: dataset, resume: checkpoint, reporter: reporter, log: log)
+    }
+
+    static func checkFormat(_ format: Recipe.DataFormat, _ dataset: Dataset) throws {
+        let expected: RecordFormat?
+        switch format {
+        case .auto: expected = nil
+        case .text: expected = .text
+        case .completions: expected = .completion
+        case .chat: expected = .messages
+        }
+        for split in dataset.splits where expected != nil && split.format != expected {
+            throw DatasetError(.mixedFormats(expected: expected!, found: split.format), file: split.path, line: 1,
+                               detail: "records are \(split.format), but the recipe sets data.format: \(format.rawValue)")
+        }
+    }
+
+    /// What the run will do: the recipe, trainable vs total parameters, targets, and a memory estimate.
+    public var summary: String {
+        let trainable = trainer.trainableParameterCount
+        let total = model.model.baseParameterCount
+        let base = model.model.baseByteCount
+        // Adapters, their gradients and two optimizer moments in float32.
+        let adapterBytes = trainable * 4 * 4
+        // Activations kept for the backward pass: roughly 24 float32 values per hidden unit per
+        // token per layer, plus logits and their gradient.
+        let c = model.model.config
+        let tokens = recipe.train.batchSize * recipe.train.maxSeqLength
+        let activations = tokens * c.hiddenSize * c.layerCount * 24 * 4 + tokens * c.vocabularySize * 4 * 3
+        func gb(_ b: Int) -> String { String(format: "%.2f GB", Double(b) / 1e9) }
+        var lines = [recipe.summary]
+        lines.append(String(format: "parameters  %.3fM trainable of %.1fM (%.3f%%)", Double(trainable) / 1e6, Double(total) / 1e6,
+                            100 * Double(trainable) / Double(max(total, 1))))
+        lines.append("data        \(dataset.train.count) train / \(dataset.valid.count) valid / \(dataset.test?.count ?? 0) test examples"
+                     + (dataset.train.truncatedCount > 0 ? ", \(dataset.train.truncatedCount) truncated to \(recipe.train.maxSeqLength) tokens" : ""))
+        lines.append("steps       \(trainer.totalSteps) updates (\(trainer.batches.batchesPerEpoch) batches per epoch)")
+        lines.append("memory      ~\(gb(base + adapterBytes + activations)) estimated (base weights \(gb(base)), adapters+optimizer \(gb(adapterBytes)), activations ≤ \(gb(activations)))")
+        return lines.joined(separator: "\n")
+    }
+}
