@@ -97,6 +97,11 @@ public final class Trainer {
                 try writeRunFiles()
             }
             if step % recipe.checkpoint.every == 0 || step == totalSteps || TrainingSignals.stopRequested {
+                guard adaptersAreFinite() else {
+                    reporter.line("step \(step): the adapters are no longer finite; stopping without saving. The last good checkpoint is kept"
+                                  + (runDirectory.stepFiles().last.map { " (\($0))" } ?? " (none was saved yet)") + ".")
+                    return .diverged(step: step)
+                }
                 let file = try saveCheckpoint(validationLoss: validation)
                 if TrainingSignals.stopRequested {
                     reporter.line("interrupted: saved \(file.path); resume with: graft train --resume \(runDirectory.url.path)")
@@ -105,7 +110,7 @@ public final class Trainer {
             }
         }
         if let test = dataset.test {
-            record(MetricsRecord(kind: .test, step: step, loss: evaluate(test, batches: nil)))
+            record(MetricsRecord(kind: .test, step: step, loss: evaluate(test, batches: recipe.eval.batches)))
             try writeRunFiles()
         }
         return .completed(step: step)
@@ -151,6 +156,14 @@ public final class Trainer {
             tokens += batch.tokenCount
         }
         return total / Double(max(tokens, 1))
+    }
+
+    /// Whether every adapter value is finite (one reduction over all of them).
+    func adaptersAreFinite() -> Bool {
+        let tensors = adapters.tensors
+        guard let first = tensors.first else { return true }
+        let total = tensors.dropFirst().reduce(first.square().sum()) { $0 + $1.square().sum() }
+        return total.item(Double.self).isFinite
     }
 
     func record(_ r: MetricsRecord) {
