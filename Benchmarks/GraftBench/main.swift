@@ -85,12 +85,29 @@ func benchMLP(steps: Int) {
           "threads": Parallel.threads])
 }
 
+/// Decode-shaped products (one row) on packed weights: seconds per call and weight bytes read/s.
+func benchQuantized() {
+    for (rows, cols, bits) in [(1536, 576, 4), (576, 1536, 4), (49152, 576, 8)] {
+        let words = rows * cols * bits / 32, groups = rows * cols / 32
+        let w = try! QuantizedWeight(packed: Tensor((0..<words).map { UInt32(truncatingIfNeeded: $0 &* 2654435761) }, shape: [rows, cols * bits / 32]),
+                                     scales: Tensor.full([rows, cols / 32], 0.01), biases: Tensor.full([rows, cols / 32], -0.05),
+                                     bits: bits, groupSize: 32)
+        eval(w.packed, w.scales, w.biases)
+        let x = Tensor.normal([1, cols], key: RandomKey(seed: 1))
+        eval(x)
+        let t = best(20) { eval(Tensor.quantizedMatmul(x, w)) }
+        let bytes = Double(words * 4 + groups * 8)
+        emit(["bench": "quantized_decode_\(rows)x\(cols)_q\(bits)", "seconds": t, "weight_gbps": bytes / t / 1e9])
+    }
+}
+
 let args = CommandLine.arguments.dropFirst()
 let steps = args.firstIndex(of: "--steps").flatMap { Int(args[args.index(after: $0)]) } ?? 50
 switch args.first ?? "all" {
 case "matmul": benchMatmul()
 case "elementwise": benchElementwise()
 case "mlp": benchMLP(steps: steps)
+case "quantized": benchQuantized()
 default:
     benchMatmul()
     benchElementwise()
