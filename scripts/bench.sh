@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks (release build) next to the reference tools; writes BENCHMARKS.md.
 # Reference tools are installed once into an ignored venv (.venv-bench) and reused.
+#   BENCH_THREADS (default 2), BENCH_TRAIN_STEPS (default 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 THREADS="${BENCH_THREADS:-2}"
+TRAIN_STEPS="${BENCH_TRAIN_STEPS:-50}"
+MODEL="${GRAFT_CACHE:-$HOME/.cache/graft}/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 VENV=.venv-bench
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -13,9 +16,30 @@ fi
 FIND_LINKS=""
 [ -d /opt/wheels ] && FIND_LINKS="--find-links /opt/wheels"
 "$VENV/bin/pip" install --quiet $FIND_LINKS -r scripts/bench/requirements.txt
-swift build -c release --product GraftBench >/dev/null
+swift build -c release --product GraftBench --product graft >/dev/null
 mkdir -p bench-out
+
+# Tensor core.
 GRAFT_NUM_THREADS=$THREADS .build/release/GraftBench all --steps 50 | tee bench-out/graft.jsonl
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/mlp_torch.py --threads "$THREADS" --steps 50 | tee bench-out/torch.jsonl
-"$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl > BENCHMARKS.md
+
+# LoRA training: the quickstart settings with a constant learning rate, TRAIN_STEPS updates.
+rm -rf bench-out/graft-run
+GRAFT_NUM_THREADS=$THREADS .build/release/graft train recipes/quickstart.yaml --set train.iters="$TRAIN_STEPS" \
+    --set schedule.name=constant --set schedule.warmup=0 --set eval.every="$TRAIN_STEPS" \
+    --set checkpoint.dir=bench-out/graft-run --set checkpoint.every="$TRAIN_STEPS" --set report.every="$TRAIN_STEPS" \
+    > bench-out/graft-train.log
+python3 - <<'PY' | tee bench-out/train.jsonl
+import json
+records = [json.loads(l) for l in open("bench-out/graft-run/metrics.jsonl")]
+train = [r for r in records if r["kind"] == "train"]
+valid = [r for r in records if r["kind"] == "validation"]
+print(json.dumps({"bench": "lora_train", "tool": "graft", "steps": train[-1]["step"],
+                  "tokens_per_second": train[-1]["tokens_per_second"], "peak_rss_bytes": max(r["peak_memory_bytes"] for r in train),
+                  "validation_loss": valid[-1]["loss"]}))
+PY
+OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/train_peft.py --model "$MODEL" --steps "$TRAIN_STEPS" \
+    --threads "$THREADS" | tee -a bench-out/train.jsonl
+
+"$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl bench-out/train.jsonl > BENCHMARKS.md
 cat BENCHMARKS.md

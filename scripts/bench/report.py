@@ -27,3 +27,25 @@ print(f"| MLP training step {g['shape']} (fwd+bwd+AdamW) vs PyTorch {tm['torch']
       f"{tm['torch_ms']:.1f} ms | {tm['torch_ms'] / g['graft_ms']:.2f}× | ≥ 1.0× |")
 print("\nCommands: `GRAFT_NUM_THREADS=2 .build/release/GraftBench all --steps 50`, "
       "`OMP_NUM_THREADS=2 python scripts/bench/mlp_torch.py --threads 2 --steps 50`.")
+
+q = [r for r in graft if r["bench"].startswith("quantized_decode")]
+if q:
+    print("\n## Quantized decode kernel (one row, packed weights)\n")
+    print("| shape | time per product | packed weight read |")
+    print("|---|---|---|")
+    for r in q:
+        print(f"| {r['bench'].replace('quantized_decode_', '')} | {r['seconds'] * 1e6:.0f} µs | {r['weight_gbps']:.1f} GB/s |")
+
+if len(sys.argv) > 3:
+    runs = {r["tool"]: r for r in (json.loads(l) for l in open(sys.argv[3]) if l.startswith("{"))}
+    g, p = runs.get("graft"), runs.get("pytorch+peft")
+    if g and p:
+        print(f"\n## LoRA training (issue 4): SmolLM2-135M, data/sql, rank 8, 7 modules × top 16 layers, batch 4, {g['steps']} steps\n")
+        print("| tool (base weights) | tokens/s (real tokens) | peak RSS | validation loss |")
+        print("|---|---|---|---|")
+        print(f"| Graft (Q4_1 as stored) | {g['tokens_per_second']:.0f} | {g['peak_rss_bytes'] / 1e9:.2f} GB | {g['validation_loss']:.3f} |")
+        print(f"| PyTorch {p['torch']} + PEFT (float32) | {p['tokens_per_second']:.0f} | {p['peak_rss_bytes'] / 1e9:.2f} GB | {p['validation_loss']:.3f} |")
+        print(f"\nRatio (Graft / PyTorch+PEFT tokens/s): **{g['tokens_per_second'] / p['tokens_per_second']:.2f}×**; "
+              f"peak memory {g['peak_rss_bytes'] / p['peak_rss_bytes']:.2f}× of PyTorch's. Commands: "
+              "`graft train recipes/quickstart.yaml --set train.iters=N --set schedule.name=constant ...` and "
+              "`python scripts/bench/train_peft.py --model MODEL --steps N` (scripts/bench.sh).")
