@@ -1,16 +1,20 @@
+import Foundation
+
 /// Mean cross-entropy of `logits [N, V]` against int32 `targets [N]`, each row weighted by
 /// `weights [N]` (1 = counted, 0 = ignored): `Σ wᵢ (logΣexp(xᵢ) − xᵢ[tᵢ]) / Σ wᵢ` (0 when no row
 /// counts). The vjp is `(softmax(x) − onehot(t)) · w / Σw`.
 struct CrossEntropy: Primitive {
     var name: String { "crossEntropy" }
 
-    /// Per-row log-sum-exp.
+    /// Per-row log-sum-exp. The sum of exponentials is accumulated in float64: over a 50K-word
+    /// vocabulary a float32 running sum drops the small terms and biases the loss (and the
+    /// softmax in the gradient) by ~1e-4.
     @inline(__always) static func lse<T: KernelFloat>(_ row: UnsafeMutablePointer<T>, _ v: Int) -> T {
         var m = -T.infinity
         for j in 0..<v { m = Swift.max(m, row[j]) }
-        var s: T = 0
-        for j in 0..<v { s += T.exp(row[j] - m) }
-        return m + T.log(s)
+        var s: Double = 0
+        for j in 0..<v { s += Double(T.exp(row[j] - m)) }
+        return m + T(Foundation.log(s))
     }
 
     static func run<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int32>, _ w: UnsafeMutablePointer<T>,

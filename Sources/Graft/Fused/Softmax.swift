@@ -17,8 +17,10 @@ struct Softmax: Primitive {
                 var m = -T.infinity
                 for i in 0..<n { m = Swift.max(m, src[i * inner]) }
                 if m == -T.infinity { m = 0 }
-                var s: T = 0
-                for i in 0..<n { s += T.exp(src[i * inner] - m) }
+                // float64 accumulation: long rows (a vocabulary) lose small terms in float32.
+                var s64: Double = 0
+                for i in 0..<n { s64 += Double(T.exp(src[i * inner] - m)) }
+                let s = T(s64)
                 let lse = m + T.log(s)
                 switch kind {
                 case .logSumExp:
