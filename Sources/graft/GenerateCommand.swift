@@ -16,6 +16,8 @@ struct ModelSamplingOptions: ParsableArguments {
     @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
+    @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
+    var adapter: String?
 
     var modelURL: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url }
 
@@ -39,7 +41,14 @@ struct ModelSamplingOptions: ParsableArguments {
             throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
         }
         let start = Date()
-        let loaded = try LoadedModel.load(gguf: url)
+        var loaded = try LoadedModel.load(gguf: url)
+        if let adapter {
+            // Fused once at load (adapted projections in float32), so decoding runs at the base
+            // model's speed; the other weights stay packed.
+            let a = try LoadedAdapter.open(path: adapter, model: loaded.model)
+            loaded = loaded.replacingModel(try loaded.model.fused(with: a.adapter, precision: .float32))
+            if verbose { printError("Adapters: \(a.file.path) (\(a.format)) fused into \(a.adapter.adaptedModules.count) projections") }
+        }
         if verbose {
             let c = loaded.model.config
             printError(String(format: "Loaded %@ (%@, %d layers, %.1fM parameters) in %.2f s, %d threads",

@@ -33,6 +33,11 @@ public struct LoadedModel {
         return LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: template, file: url)
     }
 
+    /// The same tokenizer and template over another model (e.g. one with adapters fused in).
+    public func replacingModel(_ model: LlamaModel) -> LoadedModel {
+        LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, file: file)
+    }
+
     /// Ids that end generation: the model's EOS ids (or the tokenizer's EOS when the model
     /// declares none), plus `<|endoftext|>` when it is a special token: chat models such as
     /// SmolLM2-Instruct end turns with their EOS but documents with `<|endoftext|>`
