@@ -4,7 +4,7 @@ import GraftLM
 
 /// Options shared by `graft generate` and `graft chat`: the model, sampling and threads.
 struct ModelSamplingOptions: ParsableArguments {
-    @Option(help: "GGUF model file (default: $GRAFT_CACHE/models/\(DefaultModel.fileName), GRAFT_CACHE defaulting to ~/.cache/graft).")
+    @Option(help: "GGUF model file or Hugging Face model folder (default: $GRAFT_CACHE/models/\(DefaultModel.fileName), GRAFT_CACHE defaulting to ~/.cache/graft).")
     var model: String?
     @Option(help: "Most tokens to generate.") var maxTokens = 256
     @Option(name: .customLong("temp"), help: "Sampling temperature (0 = greedy).") var temperature = 0.0
@@ -16,6 +16,8 @@ struct ModelSamplingOptions: ParsableArguments {
     @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
+    @Option(help: "Quantize a float model's weights at load to 4 or 8 bits.") var quantize: Int?
+    @Option(help: "Values per quantization group with --quantize: 32, 64 or 128 (default 64).") var groupSize: Int?
 
     var modelURL: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url }
 
@@ -29,6 +31,14 @@ struct ModelSamplingOptions: ParsableArguments {
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         try generationOptions.sampling.validate()
+        if groupSize != nil && quantize == nil { throw ValidationError("--group-size needs --quantize") }
+        _ = try quantizeOption()
+    }
+
+    /// The `--quantize` / `--group-size` choice, checked.
+    func quantizeOption() throws -> QuantizeOption? {
+        guard let quantize else { return nil }
+        do { return try QuantizeOption(bits: quantize, groupSize: groupSize ?? 64) } catch { throw ValidationError("\(error)") }
     }
 
     /// Sets threads and loads the model, reporting the time when verbose.
@@ -39,7 +49,7 @@ struct ModelSamplingOptions: ParsableArguments {
             throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
         }
         let start = Date()
-        let loaded = try LoadedModel.load(gguf: url)
+        let loaded = try LoadedModel.load(path: url, quantize: try quantizeOption())
         if verbose {
             let c = loaded.model.config
             printError(String(format: "Loaded %@ (%@, %d layers, %.1fM parameters) in %.2f s, %d threads",
