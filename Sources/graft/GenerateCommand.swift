@@ -4,7 +4,7 @@ import GraftLM
 
 /// Options shared by `graft generate` and `graft chat`: the model, sampling and threads.
 struct ModelSamplingOptions: ParsableArguments {
-    @Option(help: "GGUF model file (default: $GRAFT_CACHE/models/\(DefaultModel.fileName), GRAFT_CACHE defaulting to ~/.cache/graft).")
+    @Option(help: "GGUF model file or Hugging Face model folder (default: $GRAFT_CACHE/models/\(DefaultModel.fileName), GRAFT_CACHE defaulting to ~/.cache/graft).")
     var model: String?
     @Option(help: "Most tokens to generate.") var maxTokens = 256
     @Option(name: .customLong("temp"), help: "Sampling temperature (0 = greedy).") var temperature = 0.0
@@ -18,6 +18,8 @@ struct ModelSamplingOptions: ParsableArguments {
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
     @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
     var adapter: String?
+    @Option(help: "Quantize a float model's weights at load to 4 or 8 bits.") var quantize: Int?
+    @Option(help: "Values per quantization group with --quantize: 32, 64 or 128 (default 64).") var groupSize: Int?
 
     var modelURL: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url }
 
@@ -31,6 +33,14 @@ struct ModelSamplingOptions: ParsableArguments {
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         try generationOptions.sampling.validate()
+        if groupSize != nil && quantize == nil { throw ValidationError("--group-size needs --quantize") }
+        _ = try quantizeOption()
+    }
+
+    /// The `--quantize` / `--group-size` choice, checked.
+    func quantizeOption() throws -> QuantizeOption? {
+        guard let quantize else { return nil }
+        do { return try QuantizeOption(bits: quantize, groupSize: groupSize ?? 64) } catch { throw ValidationError("\(error)") }
     }
 
     /// Sets threads and loads the model, reporting the time when verbose.
@@ -41,7 +51,7 @@ struct ModelSamplingOptions: ParsableArguments {
             throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
         }
         let start = Date()
-        var loaded = try LoadedModel.load(gguf: url)
+        var loaded = try LoadedModel.load(path: url, quantize: try quantizeOption())
         if let adapter {
             // Fused once at load (adapted projections in float32), so decoding runs at the base
             // model's speed; the other weights stay packed.
