@@ -35,7 +35,8 @@ public struct TrainingSession {
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
             throw ModelError.invalidInput("model file not found: \(modelURL.path) (recipe key model.path; fetch the default model with scripts/fetch-model.sh)")
         }
-        model = try LoadedModel.load(gguf: modelURL)
+        let quantize = try recipe.model.quantize.map { try QuantizeOption(bits: $0.bits, groupSize: $0.groupSize) }
+        model = try LoadedModel.load(path: modelURL, quantize: quantize)
         let encoder = ExampleEncoder(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate, maskPrompt: recipe.data.maskPrompt)
         dataset = try Dataset(directory: recipe.data.dir, encoder: encoder, maxSequenceLength: recipe.train.maxSeqLength)
         try Self.checkFormat(recipe.data.format, dataset)
