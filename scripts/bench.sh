@@ -23,11 +23,10 @@ mkdir -p bench-out
 GRAFT_NUM_THREADS=$THREADS .build/release/GraftBench all --steps 50 | tee bench-out/graft.jsonl
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/mlp_torch.py --threads "$THREADS" --steps 50 | tee bench-out/torch.jsonl
 
-# LoRA training: the quickstart settings with a constant learning rate, TRAIN_STEPS updates.
+# LoRA training: the quickstart settings with a constant learning rate (scripts/bench/lora_bench.yaml).
 rm -rf bench-out/graft-run
-GRAFT_NUM_THREADS=$THREADS .build/release/graft train recipes/quickstart.yaml --set train.iters="$TRAIN_STEPS" \
-    --set schedule.name=constant --set schedule.warmup=0 --set eval.every="$TRAIN_STEPS" \
-    --set checkpoint.dir=bench-out/graft-run --set checkpoint.every="$TRAIN_STEPS" --set report.every="$TRAIN_STEPS" \
+GRAFT_NUM_THREADS=$THREADS .build/release/graft train scripts/bench/lora_bench.yaml --set train.iters="$TRAIN_STEPS" \
+    --set eval.every="$TRAIN_STEPS" --set checkpoint.every="$TRAIN_STEPS" --set report.every="$TRAIN_STEPS" \
     > bench-out/graft-train.log
 python3 - <<'PY' | tee bench-out/train.jsonl
 import json

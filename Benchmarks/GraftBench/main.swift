@@ -112,4 +112,5 @@ default:
     benchMatmul()
     benchElementwise()
     benchMLP(steps: steps)
+    benchQuantized()
 }
