@@ -20,8 +20,13 @@ m = by["matmul_1024"]
 print(f"| 1024³ float32 matmul through the graph vs direct `cblas_sgemm` | {m['graft_gflops']:.0f} GFLOP/s | "
       f"{m['cblas_gflops']:.0f} GFLOP/s | {m['ratio']:.2f}× | ≥ 0.9× |")
 e = by["silu_mul_16M"]
-print(f"| `silu(a) * b` on 16M float32 vs a plain copy of 64 MB | {e['graft_gbps']:.1f} GB/s | "
+print(f"| `silu(a) * b` on 16M float32 vs a plain copy of 64 MB (output bytes per second) | {e['graft_gbps']:.1f} GB/s | "
       f"{e['copy_gbps']:.1f} GB/s | {e['ratio']:.2f}× | ≥ 0.5× |")
+# The same run counted as memory traffic: the chain reads 128 MB and writes 64 MB, the copy
+# reads 64 MB and writes 64 MB.
+traffic = (3 * e["graft_gbps"]) / (2 * e["copy_gbps"])
+print(f"| same, as memory traffic (chain 192 MB vs copy 128 MB per run) | {3 * e['graft_gbps']:.1f} GB/s | "
+      f"{2 * e['copy_gbps']:.1f} GB/s | {traffic:.2f}× | — |")
 g = by["mlp_step"]
 print(f"| MLP training step {g['shape']} (fwd+bwd+AdamW) vs PyTorch {tm['torch']} | {g['graft_ms']:.1f} ms | "
       f"{tm['torch_ms']:.1f} ms | {tm['torch_ms'] / g['graft_ms']:.2f}× | ≥ 1.0× |")

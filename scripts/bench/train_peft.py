@@ -37,11 +37,10 @@ model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0,
 
 def encode(record):
     chat = [{"role": "user", "content": record["prompt"]}, {"role": "assistant", "content": record["completion"]}]
-    full = tok.apply_chat_template(chat, tokenize=True)
-    prompt = tok.apply_chat_template(chat[:1], tokenize=True, add_generation_prompt=True)
-    full = list(full["input_ids"] if isinstance(full, dict) else full)
-    prompt = list(prompt["input_ids"] if isinstance(prompt, dict) else prompt)
-    return full, len(prompt)
+    full = tok(tok.apply_chat_template(chat, tokenize=False), add_special_tokens=False)["input_ids"]
+    prompt = tok(tok.apply_chat_template(chat[:1], tokenize=False, add_generation_prompt=True),
+                 add_special_tokens=False)["input_ids"]
+    return list(full), len(prompt)
 
 
 def load(split):
