@@ -16,7 +16,8 @@ fi
 FIND_LINKS=""
 [ -d /opt/wheels ] && FIND_LINKS="--find-links /opt/wheels"
 "$VENV/bin/pip" install --quiet $FIND_LINKS -r scripts/bench/requirements.txt
-swift build -c release --product GraftBench --product graft >/dev/null
+swift build -c release --product GraftBench >/dev/null
+swift build -c release --product graft >/dev/null
 mkdir -p bench-out
 
 # Tensor core.

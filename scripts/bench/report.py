@@ -52,5 +52,5 @@ if len(sys.argv) > 3:
         print(f"| PyTorch {p['torch']} + PEFT (float32) | {p['tokens_per_second']:.0f} | {p['peak_rss_bytes'] / 1e9:.2f} GB | {p['validation_loss']:.3f} |")
         print(f"\nRatio (Graft / PyTorch+PEFT tokens/s): **{g['tokens_per_second'] / p['tokens_per_second']:.2f}×**; "
               f"peak memory {g['peak_rss_bytes'] / p['peak_rss_bytes']:.2f}× of PyTorch's. Commands: "
-              "`graft train recipes/quickstart.yaml --set train.iters=N --set schedule.name=constant ...` and "
+              "`graft train scripts/bench/lora_bench.yaml --set train.iters=N` and "
               "`python scripts/bench/train_peft.py --model MODEL --steps N` (scripts/bench.sh).")
