@@ -88,6 +88,11 @@ final class TrainEndToEndTests: XCTestCase {
         let lossesB = resumed.trainer.metrics.records.filter { $0.kind == .train }.map(\.loss)
         XCTAssertEqual(lossesA, lossesB)
         XCTAssertEqual(try CheckpointDirectory(url: runDir).latest().lastPathComponent, "step-000004.h5")
+        // A resumed run stores the recipe again (file text plus every --set), so it can resume too.
+        let stored = try TrainingCheckpoint(contentsOf: CheckpointDirectory(url: runDir2).latest()).recipe
+        XCTAssertTrue(stored.contains("lora:\n  rank: 4"), stored)
+        XCTAssertEqual(stored.components(separatedBy: "\n# --set ").count - 1, 2, stored)
+        XCTAssertTrue(stored.hasSuffix("# --set train.iters=2\n# --set train.iters=4\n"), stored)
     }
 
     func testResumeOntoAnotherBaseIsRefused() throws {
@@ -116,9 +121,8 @@ final class TrainEndToEndTests: XCTestCase {
 
     func testCtrlCSavesAndExitsAndTheRunResumes() throws {
         let (path, runDir) = try recipe(iters: 200, every: 100)
-        let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("graft")
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = try GraftCLI.binary()
         process.arguments = ["train", path]
         let out = Pipe()
         process.standardOutput = out

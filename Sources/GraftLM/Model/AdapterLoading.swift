@@ -59,12 +59,9 @@ public struct LoadedAdapter {
     /// (including `--set` overrides, which the trainer records as `# --set key=value` lines).
     static func checkpointAdapter(_ url: URL) throws -> LoRAAdapter {
         let checkpoint = try TrainingCheckpoint(contentsOf: url)
-        let overrides = checkpoint.recipe.split(separator: "\n").compactMap { line -> String? in
-            line.hasPrefix("# --set ") ? String(line.dropFirst("# --set ".count)) : nil
-        }
         let recipe: Recipe
         do {
-            recipe = try Recipe.parse(yaml: checkpoint.recipe, source: url.path + " (stored recipe)", overrides: overrides)
+            recipe = try Recipe.stored(in: checkpoint, at: url)
         } catch {
             throw AdapterError(file: url.path, problem: "the recipe stored in the checkpoint cannot be read: \(error)")
         }

@@ -15,6 +15,8 @@ public struct Recipe: Sendable, Equatable {
     public var source: String
     /// The `--set` overrides applied on top of the file, in order.
     public var overrides: [String]
+    /// The YAML text the recipe was read from (before overrides).
+    public var text = ""
     /// The base model.
     public var model: ModelSection
     /// The dataset.
@@ -56,7 +58,9 @@ public struct Recipe: Sendable, Equatable {
                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Recipe {
         var document = try RecipeDocument(yaml: yaml, source: source, environment: environment)
         for argument in overrides { try document.applyOverride(argument) }
-        return try RecipeResolver(document: document).recipe()
+        var recipe = try RecipeResolver(document: document).recipe()
+        recipe.text = yaml
+        return recipe
     }
 }
 

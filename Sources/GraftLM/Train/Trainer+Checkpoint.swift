@@ -9,7 +9,6 @@ extension Trainer {
     /// Saves the full training state as the next step file of the run folder (atomically).
     @discardableResult
     func saveCheckpoint(validationLoss: Double?) throws -> URL {
-        let recipeText = (try? String(contentsOfFile: recipe.source, encoding: .utf8)) ?? ""
         let checkpoint = TrainingCheckpoint(
             step: step, adapters: Dictionary(uniqueKeysWithValues: adapters.flattened().map { ($0.path, $0.tensor) }),
             optimizerName: recipe.optimizer.name.rawValue, optimizerStep: optimizer.step,
@@ -18,7 +17,7 @@ extension Trainer {
                                        "weight_decay": recipe.optimizer.weightDecay],
             optimizerState: optimizer.state, rngKey: key, dataEpoch: batches.position.epoch,
             dataIndex: batches.position.index, dataSeed: recipe.train.seed,
-            recipe: recipeText + recipe.overrides.map { "# --set \($0)\n" }.joined(), metrics: metrics.jsonLines,
+            recipe: recipe.checkpointText, metrics: metrics.jsonLines,
             graftVersion: graftVersion, baseFingerprint: model.fingerprint, validationLoss: validationLoss)
         return try runDirectory.save(checkpoint)
     }

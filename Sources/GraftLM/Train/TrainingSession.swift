@@ -21,12 +21,7 @@ public struct TrainingSession {
         if let recipePath {
             recipe = try Recipe.load(path: recipePath, overrides: overrides)
         } else if let checkpoint {
-            let stored = try TrainingCheckpoint(contentsOf: checkpoint)
-            let storedOverrides = stored.recipe.split(separator: "\n").compactMap { line -> String? in
-                line.hasPrefix("# --set ") ? String(line.dropFirst("# --set ".count)) : nil
-            }
-            recipe = try Recipe.parse(yaml: stored.recipe, source: checkpoint.path + " (stored recipe)",
-                                      overrides: storedOverrides + overrides)
+            recipe = try Recipe.stored(in: TrainingCheckpoint(contentsOf: checkpoint), at: checkpoint, overrides: overrides)
         } else {
             throw RecipeError(.unreadable, at: .wholeFile(path: "graft train"), keyPath: "",
                               "give a recipe file, or --resume with a checkpoint")
