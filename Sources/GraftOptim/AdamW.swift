@@ -1,3 +1,4 @@
+import Foundation
 import Graft
 
 /// Adam with decoupled weight decay, with PyTorch's semantics by default:
@@ -69,4 +70,3 @@ public final class AdamW: Optimizer {
     }
 }
 
-import Foundation

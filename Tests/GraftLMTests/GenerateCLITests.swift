@@ -3,31 +3,8 @@ import XCTest
 
 /// `graft generate` and `graft chat` as a user runs them (the binary built next to the tests).
 final class GenerateCLITests: XCTestCase {
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
-    func graft(_ arguments: [String], input: String? = nil) throws -> Run {
-        let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("graft")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("graft binary not found at \(binary.path) (build with swift build -c release --build-tests)")
-            throw XCTSkip("no binary")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GRAFT_NUM_THREADS"] = "2"
-        process.environment = environment
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    func graft(_ arguments: [String], input: String? = nil) throws -> GraftCLI.Run {
+        try GraftCLI.run(arguments, input: input)
     }
 
     func testGenerateGreedyChatAnswer() throws {

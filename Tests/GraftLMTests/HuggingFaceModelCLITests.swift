@@ -6,29 +6,8 @@ import XCTest
 final class HuggingFaceModelCLITests: XCTestCase {
     typealias Support = HuggingFaceModelSupport
 
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
-    func graft(_ arguments: [String]) throws -> Run {
-        let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("graft")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("graft binary not found at \(binary.path) (build with swift build -c release --build-tests)")
-            throw XCTSkip("no binary")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GRAFT_NUM_THREADS"] = "2"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    func graft(_ arguments: [String]) throws -> GraftCLI.Run {
+        try GraftCLI.run(arguments)
     }
 
     /// Greedy text of the folder quantized to 8 bits at load equals the decoded reference ids.
