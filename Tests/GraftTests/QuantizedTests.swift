@@ -34,7 +34,7 @@ final class QuantizedTests: XCTestCase {
     }
 
     func testMatmulMatchesDenseForDecodeAndPrefillShapes() throws {
-        for (bits, g) in [(4, 32), (4, 64), (8, 32), (8, 128)] {
+        for (bits, g) in [(4, 32), (4, 64), (4, 128), (8, 32), (8, 64), (8, 128)] {
             let w = try randomWeight(rows: 700, cols: 384, bits: bits, groupSize: g, seed: 2)
             let dense = w.dequantized()
             for m in [1, 2, 4, 5, 64] {

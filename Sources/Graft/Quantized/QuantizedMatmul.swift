@@ -20,98 +20,12 @@ struct QuantizedMatmul: Primitive {
         let m = x.count / x.shape.last!
         let w = packed.pointer(UInt32.self), s = inputs[2].pointer(Float.self), b = inputs[3].pointer(Float.self)
         if transposed && m <= Self.fusedRowLimit {
-            fusedRows(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
+            QuantizedRowKernel.run(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols,
+                                   bits: bits, groupSize: groupSize, out.pointer(Float.self))
         } else {
             tiled(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
         }
         return out
-    }
-
-    /// out[i, n] = Σ_g scale_g·(x_g · q_g) + bias_g·Σx_g, parallel over output features. The
-    /// dot products run 8 lanes wide: each packed word expands to 8 (4-bit) or 4 (8-bit)
-    /// integers, turned into floats exactly through the 2²³ exponent trick.
-    func fusedRows(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
-                   _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-                   _ out: UnsafeMutablePointer<Float>) {
-        let groups = cols / groupSize, perWord = 32 / bits, wordsPerGroup = groupSize / perWord
-        let wordsPerRow = cols / perWord
-        // Per-group sums of x, used by the bias term.
-        let xsum = UnsafeMutablePointer<Float>.allocate(capacity: m * groups)
-        defer { xsum.deallocate() }
-        for i in 0..<m {
-            for g in 0..<groups {
-                var acc: Float = 0
-                for k in 0..<groupSize { acc += x[i * cols + g * groupSize + k] }
-                xsum[i * groups + g] = acc
-            }
-        }
-        let xs = SendPtr(x), ws = SendPtr(w), ss = SendPtr(s), bs = SendPtr(b), os = SendPtr(out), sums = SendPtr(xsum)
-        let bits = self.bits, groupSize = self.groupSize
-        Parallel.forEach(rows, costPerItem: cols * m) { range in
-            for n in range {
-                let wr = ws.p + n * wordsPerRow, sr = ss.p + n * groups, br = bs.p + n * groups
-                for i in 0..<m {
-                    let xr = UnsafeRawPointer(xs.p + i * cols)
-                    var acc = SIMD8<Float>(repeating: 0)
-                    var offsetTotal: Float = 0
-                    for g in 0..<groups {
-                        let wg = wr + g * wordsPerGroup
-                        let xg = xr + g * groupSize * 4
-                        let dot = bits == 4 ? QuantizedMatmul.dot4(wg, xg, words: wordsPerGroup)
-                                            : QuantizedMatmul.dot8(wg, xg, words: wordsPerGroup)
-                        acc += dot * sr[g]
-                        offsetTotal += br[g] * sums[i * groups + g]
-                    }
-                    os[i * rows + n] = acc.sum() + offsetTotal
-                }
-            }
-        }
-    }
-
-    /// Lane sums of `x · q` over `words` packed 4-bit words (8 values each); two accumulators
-    /// keep the adds independent.
-    @inline(__always)
-    static func dot4(_ w: UnsafeMutablePointer<UInt32>, _ x: UnsafeRawPointer, words: Int) -> SIMD8<Float> {
-        let shifts = SIMD8<UInt32>(0, 4, 8, 12, 16, 20, 24, 28)
-        let magic = SIMD8<UInt32>(repeating: 0x4B00_0000)
-        var a0 = SIMD8<Float>(repeating: 0), a1 = SIMD8<Float>(repeating: 0)
-        var k = 0
-        while k + 1 < words {
-            let q0 = (SIMD8<UInt32>(repeating: w[k]) &>> shifts) & 0xF
-            let q1 = (SIMD8<UInt32>(repeating: w[k + 1]) &>> shifts) & 0xF
-            a0 += (unsafeBitCast(q0 | magic, to: SIMD8<Float>.self) - 8_388_608) * x.loadUnaligned(fromByteOffset: k * 32, as: SIMD8<Float>.self)
-            a1 += (unsafeBitCast(q1 | magic, to: SIMD8<Float>.self) - 8_388_608) * x.loadUnaligned(fromByteOffset: k * 32 + 32, as: SIMD8<Float>.self)
-            k += 2
-        }
-        if k < words {
-            let q = (SIMD8<UInt32>(repeating: w[k]) &>> shifts) & 0xF
-            a0 += (unsafeBitCast(q | magic, to: SIMD8<Float>.self) - 8_388_608) * x.loadUnaligned(fromByteOffset: k * 32, as: SIMD8<Float>.self)
-        }
-        return a0 + a1
-    }
-
-    /// Lane sums of `x · q` over `words` packed 8-bit words: the packing puts values in byte
-    /// order, so 8 bytes widen straight to 8 lanes.
-    @inline(__always)
-    static func dot8(_ w: UnsafeMutablePointer<UInt32>, _ x: UnsafeRawPointer, words: Int) -> SIMD8<Float> {
-        let bytes = UnsafeRawPointer(w)
-        let magic = SIMD8<UInt32>(repeating: 0x4B00_0000)
-        var a0 = SIMD8<Float>(repeating: 0), a1 = SIMD8<Float>(repeating: 0)
-        var k = 0
-        let count = words * 4
-        while k + 16 <= count {
-            let q0 = SIMD8<UInt32>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: k, as: SIMD8<UInt8>.self))
-            let q1 = SIMD8<UInt32>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: k + 8, as: SIMD8<UInt8>.self))
-            a0 += (unsafeBitCast(q0 | magic, to: SIMD8<Float>.self) - 8_388_608) * x.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-            a1 += (unsafeBitCast(q1 | magic, to: SIMD8<Float>.self) - 8_388_608) * x.loadUnaligned(fromByteOffset: k * 4 + 32, as: SIMD8<Float>.self)
-            k += 16
-        }
-        while k < count {
-            let q = SIMD8<UInt32>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: k, as: SIMD8<UInt8>.self))
-            a0 += (unsafeBitCast(q | magic, to: SIMD8<Float>.self) - 8_388_608) * x.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-            k += 8
-        }
-        return a0 + a1
     }
 
     /// Dequantize a tile of weight rows (Graft's threads), then one sgemm on it (OpenBLAS's).

@@ -1,0 +1,116 @@
+/// The decoding kernel of `QuantizedMatmul`: a few activation rows `x [m, cols]` against an
+/// affine-quantized matrix `W [rows, cols]` (`w = scale·q + bias` per group), read once
+/// straight from its packed words, parallel over output features:
+///
+///     out[i, n] = Σ_g scale[n, g]·(x_g · q_g) + bias[n, g]·Σ x_g
+///
+/// Packed bytes widen to 32-bit lanes (`vpmovzxbd`), convert to floats and meet `x` in fused
+/// multiply-adds, 8 lanes at a time. In the 4-bit packing byte `j` holds values `2j` (low
+/// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
+/// the low nibbles of 8 bytes then dot with 8 consecutive even elements.
+enum QuantizedRowKernel {
+    static func run(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
+                    _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                    rows: Int, cols: Int, bits: Int, groupSize: Int, _ out: UnsafeMutablePointer<Float>) {
+        let groups = cols / groupSize
+        // Per-group sums of x (for the bias term) and, for 4 bits, x as [evens | odds] per row.
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * groups)
+        let split = UnsafeMutablePointer<Float>.allocate(capacity: bits == 4 ? m * cols : 0)
+        defer { sums.deallocate(); split.deallocate() }
+        for i in 0..<m {
+            let row = x + i * cols
+            for g in 0..<groups { sums[i * groups + g] = sum(row + g * groupSize, count: groupSize) }
+            if bits == 4 {
+                let half = cols / 2, even = split + i * cols, odd = even + half
+                for j in 0..<half { even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
+            }
+        }
+        let rowBytes = cols * bits / 8
+        let ws = SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self))
+        let xs = SendPtr(bits == 4 ? split : x), ss = SendPtr(s), bs = SendPtr(b), os = SendPtr(out), gs = SendPtr(sums)
+        Parallel.forEach(rows, costPerItem: cols * m) { range in
+            for n in range {
+                let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups, br = bs.p + n &* groups
+                for i in 0..<m {
+                    let xr = xs.p + i &* cols, xsum = gs.p + i &* groups
+                    let total = bits == 4
+                        ? dot4(wr, even: xr, odd: xr + cols / 2, scales: sr, groups: groups, groupSize: groupSize)
+                        : dot8(wr, xr, scales: sr, groups: groups, groupSize: groupSize)
+                    os[i &* rows &+ n] = total + dot(br, xsum, count: groups)
+                }
+            }
+        }
+    }
+
+    /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
+    @inline(__always)
+    static func dot4(_ w: UnsafeRawPointer, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
+                     scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> Float {
+        let low = SIMD8<Int32>(repeating: 0xF)
+        let steps = groupSize / 32
+        var acc = SIMD8<Float>(repeating: 0)
+        var offset = 0  // byte offset into w; the even/odd halves advance 16 floats per step
+        for g in 0..<groups {
+            var d = SIMD8<Float>(repeating: 0)
+            for _ in 0..<steps {
+                let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+                let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+                let e = UnsafeRawPointer(even + offset), o = UnsafeRawPointer(odd + offset)
+                d.addProduct(SIMD8<Float>(b0 & low), e.loadUnaligned(as: SIMD8<Float>.self))
+                d.addProduct(SIMD8<Float>(b0 &>> 4), o.loadUnaligned(as: SIMD8<Float>.self))
+                d.addProduct(SIMD8<Float>(b1 & low), e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                d.addProduct(SIMD8<Float>(b1 &>> 4), o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                offset &+= 16
+            }
+            acc.addProduct(d, SIMD8<Float>(repeating: scales[g]))
+        }
+        return acc.sum()
+    }
+
+    /// Σ_g scale_g·(x_g · q_g) over one 8-bit row: 16 bytes (16 values) per step.
+    @inline(__always)
+    static func dot8(_ w: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>,
+                     groups: Int, groupSize: Int) -> Float {
+        let steps = groupSize / 16
+        var acc = SIMD8<Float>(repeating: 0)
+        var offset = 0
+        for g in 0..<groups {
+            var d0 = SIMD8<Float>(repeating: 0), d1 = SIMD8<Float>(repeating: 0)
+            for _ in 0..<steps {
+                let q0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+                let q1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+                let xp = UnsafeRawPointer(x + offset)
+                d0.addProduct(SIMD8<Float>(q0), xp.loadUnaligned(as: SIMD8<Float>.self))
+                d1.addProduct(SIMD8<Float>(q1), xp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                offset &+= 16
+            }
+            acc.addProduct(d0 + d1, SIMD8<Float>(repeating: scales[g]))
+        }
+        return acc.sum()
+    }
+
+    @inline(__always)
+    static func sum(_ p: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var k = 0
+        while k &+ 8 <= count { acc += UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self); k &+= 8 }
+        var total = acc.sum()
+        while k < count { total += p[k]; k &+= 1 }
+        return total
+    }
+
+    /// Σ a[k]·b[k] (the bias term: group biases against group sums of x).
+    @inline(__always)
+    static func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var k = 0
+        while k &+ 8 <= count {
+            acc.addProduct(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self),
+                           UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self))
+            k &+= 8
+        }
+        var total = acc.sum()
+        while k < count { total += a[k] * b[k]; k &+= 1 }
+        return total
+    }
+}
