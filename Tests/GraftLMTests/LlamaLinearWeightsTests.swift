@@ -3,26 +3,24 @@ import Graft
 import GraftLM
 import XCTest
 
-/// `LinearWeights`: tree lookup, shapes, and the single-row inference path against the plain
-/// product.
+/// `LinearWeights`: tree lookup, shapes, and products of one and several rows (one row takes
+/// OpenBLAS's gemv) against the float64 product.
 final class LlamaLinearWeightsTests: XCTestCase {
-    func testInferencePathMatchesPlainProduct() throws {
+    func testSingleAndSeveralRowProductsMatchFloat64() throws {
         for (rows, columns) in [(2500, 40), (1024, 16), (1025, 8), (7, 5)] {
             let w = Tensor.normal([rows, columns], key: RandomKey(seed: UInt64(rows)))
             let b = Tensor.normal([rows], key: RandomKey(seed: 99))
             eval(w, b)
             let linear = LinearWeights(weight: w, bias: b)
             XCTAssertEqual(linear.shape, [rows, columns])
-            let x = Tensor.normal([1, 1, columns], key: RandomKey(seed: 5))
-            let expected = (Tensor.matmul(x, w, transposeB: true) + b).toArray(as: Float.self)
-            let plain = linear.apply(x).toArray(as: Float.self)
-            let fast = linear.apply(x, forInference: true)
-            XCTAssertEqual(fast.shape, [1, 1, rows])
-            XCTAssertEqual(plain, expected)
-            XCTAssertLessThan(LlamaTestSupport.relativeError(fast.toArray(as: Float.self), expected), 1e-6, "\(rows)x\(columns)")
-            // Several rows take the ordinary product even for inference.
-            let xs = Tensor.normal([3, columns], key: RandomKey(seed: 6))
-            XCTAssertEqual(linear.apply(xs, forInference: true).toArray(as: Float.self), linear.apply(xs).toArray(as: Float.self))
+            for m in [1, 3] {
+                let x = Tensor.normal([1, m, columns], key: RandomKey(seed: UInt64(5 + m)))
+                let expected = (Tensor.matmul(x.astype(.float64), w.astype(.float64), transposeB: true) + b.astype(.float64))
+                    .toArray(as: Double.self).map { Float($0) }
+                let y = linear.apply(x)
+                XCTAssertEqual(y.shape, [1, m, rows])
+                XCTAssertLessThan(LlamaTestSupport.relativeError(y.toArray(as: Float.self), expected), 1e-6, "\(rows)x\(columns) m \(m)")
+            }
         }
     }
 

@@ -6,6 +6,9 @@ enum Gemm {
     static func run<T: KernelFloat>(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
                                     _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
                                     _ c: UnsafeMutablePointer<T>, ldc: Int, beta: T = 0) {
+        if k > 0 && (m == 1 || n == 1) {
+            return vector(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, c, ldc: ldc, beta: beta)
+        }
         let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
         if T.self == Float.self {
             cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
@@ -17,6 +20,36 @@ enum Gemm {
                         UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), Int32(lda),
                         UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb), Double(beta),
                         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(ldc))
+        }
+    }
+
+    /// A product with one row (`m = 1`) or one column (`n = 1`) as a matrix-vector product:
+    /// OpenBLAS's sgemm repacks the whole matrix for a single row (several times slower there).
+    @inline(__always)
+    static func vector<T: KernelFloat>(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
+                                       _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+                                       _ c: UnsafeMutablePointer<T>, ldc: Int, beta: T) {
+        // m = 1: c[n] = op(B)ᵀ·a, the matrix is B. n = 1: c[m] (stride ldc) = op(A)·b, the matrix is A.
+        let rowCase = m == 1
+        let matrix = rowCase ? b : a, ld = rowCase ? ldb : lda
+        let vec = rowCase ? a : b
+        let vecStride = rowCase ? (transA ? lda : 1) : (transB ? 1 : ldb)
+        let outStride = rowCase ? 1 : ldc
+        // Row-major matrix [rows, cols] multiplied as y = M·x (NoTrans) or y = Mᵀ·x (Trans).
+        let (rows, cols, trans): (Int, Int, Bool) = rowCase
+            ? (transB ? (n, k, false) : (k, n, true))
+            : (transA ? (k, m, true) : (m, k, false))
+        let op = trans ? CblasTrans : CblasNoTrans
+        if T.self == Float.self {
+            cblas_sgemv(CblasRowMajor, op, Int32(rows), Int32(cols), 1,
+                        UnsafeRawPointer(matrix).assumingMemoryBound(to: Float.self), Int32(ld),
+                        UnsafeRawPointer(vec).assumingMemoryBound(to: Float.self), Int32(vecStride), Float(beta),
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(outStride))
+        } else {
+            cblas_dgemv(CblasRowMajor, op, Int32(rows), Int32(cols), 1,
+                        UnsafeRawPointer(matrix).assumingMemoryBound(to: Double.self), Int32(ld),
+                        UnsafeRawPointer(vec).assumingMemoryBound(to: Double.self), Int32(vecStride), Double(beta),
+                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(outStride))
         }
     }
 

@@ -1,9 +1,7 @@
-import CBLAS
-
 /// Batched matrix product with NumPy broadcasting of the batch axes:
 /// `[..., M, K] · [..., K, N] → [..., M, N]`, with optional transposes of the last two axes of
-/// either operand (so `x · Wᵀ` needs no copy). float32 through `cblas_sgemm`, float64 through
-/// `cblas_dgemm`.
+/// either operand (so `x · Wᵀ` needs no copy), through `Gemm` (OpenBLAS sgemm/dgemm, or gemv
+/// for a single row or column).
 struct Matmul: Primitive {
     let transposeA: Bool
     let transposeB: Bool
@@ -33,7 +31,6 @@ struct Matmul: Primitive {
             rows = m * batch
             batches = 1
         }
-        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
         let bStep = batchShape.indices
         for i in 0..<batches {
             var rem = i, offA = 0, offB = 0
@@ -53,13 +50,11 @@ struct Matmul: Primitive {
             }
             switch output.dtype {
             case .float32:
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1,
-                            a.pointer(Float.self) + offA, Int32(lda), b.pointer(Float.self) + offB, Int32(ldb),
-                            0, out.pointer(Float.self) + offC, Int32(n))
+                Gemm.run(transposeA, transposeB, m: rows, n: n, k: k, a.pointer(Float.self) + offA, lda: lda,
+                         b.pointer(Float.self) + offB, ldb: ldb, out.pointer(Float.self) + offC, ldc: n)
             default:
-                cblas_dgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1,
-                            a.pointer(Double.self) + offA, Int32(lda), b.pointer(Double.self) + offB, Int32(ldb),
-                            0, out.pointer(Double.self) + offC, Int32(n))
+                Gemm.run(transposeA, transposeB, m: rows, n: n, k: k, a.pointer(Double.self) + offA, lda: lda,
+                         b.pointer(Double.self) + offB, ldb: ldb, out.pointer(Double.self) + offC, ldc: n)
             }
         }
         return out

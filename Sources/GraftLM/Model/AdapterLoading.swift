@@ -126,11 +126,11 @@ extension LlamaModel {
             throw ModelError.contextOverflow(tokens: cache.length + tokens.count, contextLength: config.contextLength)
         }
         let a = Adapters(tree: adapters, lora: lora, dropoutKey: nil)
-        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, forInference: true,
+        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil,
                                   adapters: a)
         if lastPositionOnly { hidden = hidden.slice(axis: 1, (tokens.count - 1)..<tokens.count) }
         let shape = lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize]
-        let result = outputLogits(hidden, forInference: true).reshaped(shape)
+        let result = outputLogits(hidden).reshaped(shape)
         eval([result] + cache.state)
         return result
     }

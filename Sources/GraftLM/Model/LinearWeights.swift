@@ -12,8 +12,6 @@ public struct LinearWeights {
     public let base: FrozenWeight
     /// The `[out]` bias, if the projection has one.
     public let bias: Tensor?
-    /// Row blocks of a large dense weight, sharing its memory, for single-row inference.
-    private let rowBlocks: [Tensor]
 
     /// A projection from its frozen weight and optional bias.
     public init(base: FrozenWeight, bias: Tensor? = nil) {
@@ -21,31 +19,12 @@ public struct LinearWeights {
                      "LinearWeights: bias \(bias?.shape ?? []) does not match weight \(base.shape)")
         self.base = base
         self.bias = bias
-        if case .dense(let w) = base { rowBlocks = LinearWeights.rowBlocks(of: w) } else { rowBlocks = [] }
     }
 
     /// A dense projection.
     public init(weight: Tensor, bias: Tensor? = nil) {
         precondition(weight.ndim == 2, "LinearWeights: weight must be [out, in], got \(weight.shape)")
         self.init(base: .dense(weight), bias: bias)
-    }
-
-    /// Largest number of weight rows one single-row product covers. OpenBLAS 0.3.21 repacks the
-    /// whole weight on every `M = 1` call above ~1200 rows, so larger weights (the output head,
-    /// gate and up) are multiplied in blocks that share the weight's memory.
-    static let maxBlockRows = 1024
-
-    private static func rowBlocks(of weight: Tensor) -> [Tensor] {
-        let (rows, columns) = (weight.shape[0], weight.shape[1])
-        guard rows > maxBlockRows, weight.dtype == .float32, let buffer = weight.node.buffer else { return [] }
-        let count = (rows + maxBlockRows - 1) / maxBlockRows
-        let step = (rows + count - 1) / count
-        return stride(from: 0, to: rows, by: step).map { start in
-            let n = min(step, rows - start)
-            let bytes = n * columns * 4
-            return Tensor(buffer: Buffer(borrowing: buffer.data + start * columns * 4, byteCount: bytes, owner: buffer),
-                          shape: [n, columns], dtype: .float32)
-        }
     }
 
     /// The projection stored under `path` of a parameter tree: `path.weight` (dense), or
@@ -113,14 +92,11 @@ public struct LinearWeights {
     }
 
     /// `x [..., in] → [..., out]`, with `adapter` (LoRA parameters) applied when given.
-    /// `forInference` lets a single dense row use the blocked path (no weight gradients).
-    public func apply(_ x: Tensor, forInference: Bool = false, adapter: ParameterTree? = nil,
+    public func apply(_ x: Tensor, adapter: ParameterTree? = nil,
                       lora: LoRAConfig? = nil, dropoutKey: RandomKey? = nil) -> Tensor {
         var y: Tensor
         if let adapter, let lora {
             y = LoRA.apply(x, base: base, adapter: adapter, config: lora, dropoutKey: dropoutKey)
-        } else if forInference && !rowBlocks.isEmpty && x.size == inputCount {
-            y = Tensor.concatenate(rowBlocks.map { Tensor.matmul(x, $0, transposeB: true) }, axis: -1)
         } else {
             y = base.apply(x)
         }

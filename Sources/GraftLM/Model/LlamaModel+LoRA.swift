@@ -63,7 +63,7 @@ extension LlamaModel: AdaptableModel {
 
     public func logits(_ tokens: Tensor, adapters: ParameterTree, lora: LoRAConfig, dropoutKey: RandomKey?) -> Tensor {
         let a = Adapters(tree: adapters, lora: lora, dropoutKey: dropoutKey)
-        return outputLogits(hiddenStates(tokens, cache: nil, layerLimit: nil, forInference: false, adapters: a))
+        return outputLogits(hiddenStates(tokens, cache: nil, layerLimit: nil, adapters: a))
     }
 
     public func makeAdapters(modules: [String], layers: [Int], lora: LoRAConfig, key: RandomKey) throws -> ParameterTree {

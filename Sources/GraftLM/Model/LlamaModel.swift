@@ -80,16 +80,16 @@ public struct LlamaModel {
     /// `state` with the result). Ids must lie in `0..<vocabularySize`. A layer limit (for
     /// inspecting intermediate states) cannot be combined with a cache.
     public func hiddenStates(_ tokens: Tensor, cache: KVCache? = nil, layerLimit: Int? = nil) -> Tensor {
-        hiddenStates(tokens, cache: cache, layerLimit: layerLimit, forInference: false)
+        hiddenStates(tokens, cache: cache, layerLimit: layerLimit, adapters: nil)
     }
 
     /// Final norm and output head: `[..., hidden]` → `[..., vocabularySize]`.
-    public func outputLogits(_ hidden: Tensor) -> Tensor { outputLogits(hidden, forInference: false) }
+    public func outputLogits(_ hidden: Tensor) -> Tensor {
+        outputHead.apply(hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEpsilon))
+    }
 
-    /// The forward pass; `forInference` lets the projections use their faster single-row path
-    /// (no gradients with respect to the weights).
-    func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, forInference: Bool,
-                      adapters: Adapters? = nil) -> Tensor {
+    /// The forward pass, with LoRA `adapters` applied where given.
+    func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, adapters: Adapters?) -> Tensor {
         precondition(tokens.ndim == 2 && tokens.dtype == .int32, "LlamaModel: tokens must be int32 [B, T], got \(tokens.dtype) \(tokens.shape)")
         precondition(cache.map { $0.layerCount == config.layerCount } ?? true, "LlamaModel: the cache has the wrong number of layers")
         precondition(cache == nil || layerLimit == nil, "LlamaModel: a layer limit cannot be combined with a cache")
@@ -98,16 +98,11 @@ public struct LlamaModel {
         for (index, layer) in layers.prefix(layerLimit ?? layers.count).enumerated() {
             let a = adapters?.layer(index)
             h = h + attention(h.rmsNorm(weight: layer.inputNorm, eps: config.rmsNormEpsilon),
-                              layer: layer, index: index, cache: cache, offset: offset, forInference: forInference, adapters: a)
-            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer,
-                                forInference: forInference, adapters: a)
+                              layer: layer, index: index, cache: cache, offset: offset, adapters: a)
+            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer, adapters: a)
         }
         cache?.commit()
         return h
-    }
-
-    func outputLogits(_ hidden: Tensor, forInference: Bool) -> Tensor {
-        outputHead.apply(hidden.rmsNorm(weight: finalNorm, eps: config.rmsNormEpsilon), forInference: forInference)
     }
 
     /// Logits for every position: `tokens [B, T]` int32 → `[B, T, vocabularySize]` (lazy).
@@ -127,9 +122,9 @@ public struct LlamaModel {
         guard cache.length + tokens.count <= config.contextLength else {
             throw ModelError.contextOverflow(tokens: cache.length + tokens.count, contextLength: config.contextLength)
         }
-        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, forInference: true)
+        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, adapters: nil)
         if lastPositionOnly { hidden = hidden.slice(axis: 1, (tokens.count - 1)..<tokens.count) }
-        let result = outputLogits(hidden, forInference: true).reshaped(lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize])
+        let result = outputLogits(hidden).reshaped(lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize])
         eval([result] + cache.state)
         return result
     }
@@ -137,7 +132,7 @@ public struct LlamaModel {
     // MARK: - Blocks
 
     /// Self-attention of one layer: `x [B, T, hidden]` (already normalised) → `[B, T, hidden]`.
-    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int, forInference: Bool,
+    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int,
                    adapters a: Adapters.Layer? = nil) -> Tensor {
         let (b, t) = (x.dim(0), x.dim(1))
         let (hq, hkv, d) = (config.attentionHeadCount, config.keyValueHeadCount, config.headDimension)
@@ -147,7 +142,7 @@ public struct LlamaModel {
                    inverseFrequencies: inverseFrequencies)
         }
         func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
-            a.map { $0.apply(w, module, input) } ?? w.apply(input, forInference: forInference)
+            a.map { $0.apply(w, module, input) } ?? w.apply(input)
         }
         let q = rotate(heads(project(layer.query, "self_attn.q_proj", x), hq))
         var k = rotate(heads(project(layer.key, "self_attn.k_proj", x), hkv))
@@ -158,9 +153,9 @@ public struct LlamaModel {
     }
 
     /// SwiGLU feed-forward block: `down(silu(gate(x)) * up(x))`.
-    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, forInference: Bool, adapters a: Adapters.Layer? = nil) -> Tensor {
+    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, adapters a: Adapters.Layer? = nil) -> Tensor {
         func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
-            a.map { $0.apply(w, module, input) } ?? w.apply(input, forInference: forInference)
+            a.map { $0.apply(w, module, input) } ?? w.apply(input)
         }
         let gate = project(layer.gate, "mlp.gate_proj", x), up = project(layer.up, "mlp.up_proj", x)
         return project(layer.down, "mlp.down_proj", gate.silu() * up)
