@@ -55,8 +55,8 @@ final class HubDownloadTests: XCTestCase {
         let offline = online.merging(["HF_HUB_OFFLINE": "1"]) { _, new in new }
         let error = Support.hubError { try Support.resolve(offline) }
         XCTAssertEqual(error?.kind, .offline)
-        XCTAssertTrue(error?.message.contains("HF_HUB_OFFLINE") == true, error?.message ?? "")
-        XCTAssertTrue(error?.message.contains(cache.path) == true, error?.message ?? "")
+        XCTAssertTrue(error?.message.contains("HF_HUB_OFFLINE is set") == true, error?.message ?? "")
+        XCTAssertTrue(error?.message.contains("not in the Hugging Face cache \(cache.path)") == true, error?.message ?? "")
         XCTAssertTrue(server.requests.isEmpty)
 
         let snapshot = try Support.resolve(online)
@@ -158,6 +158,30 @@ final class HubDownloadTests: XCTestCase {
         for request in server.requests { XCTAssertEqual(request.headers["authorization"], "Bearer hf_graft_test", request.path) }
     }
 
+    /// LFS files redirected to another host (as to the hub's CDN): the token is not sent there,
+    /// and a resumed download carries its Range through the redirect.
+    func testRedirectKeepsRangeAndDropsTheTokenOnAnotherHost() throws {
+        let server = try Support.server(self)
+        server.redirectLFS = true
+        let name = "model-00003-of-00003.safetensors"
+        server.dropOnce = name
+        let cache = try Support.temporaryFolder(self)
+        let environment = Support.environment(endpoint: server.endpoint, cache: cache, extra: ["HF_TOKEN": "hf_graft_test"])
+        XCTAssertEqual(Support.hubError { try Support.resolve(environment) }?.kind, .network)
+        let snapshot = try Support.resolve(environment)
+        XCTAssertEqual(try Data(contentsOf: snapshot.appendingPathComponent(name)),
+                       try Data(contentsOf: Support.modelFolder.appendingPathComponent(name)))
+        let cdn = server.requests.filter { $0.path.hasPrefix("/cdn/") }
+        XCTAssertEqual(cdn.count, 4, cdn.map(\.path).description)
+        for request in cdn { XCTAssertNil(request.headers["authorization"], request.path) }
+        for request in server.requests where !request.path.hasPrefix("/cdn/") {
+            XCTAssertEqual(request.headers["authorization"], "Bearer hf_graft_test", request.path)
+        }
+        let resumed = cdn.filter { $0.path.hasSuffix(name) }
+        XCTAssertEqual(resumed.count, 2)
+        XCTAssertEqual(resumed.last?.headers["range"], "bytes=\(Support.modelFolder.appendingPathComponent(name).fileSize / 2)-")
+    }
+
     /// Without HF_TOKEN, the token file under HF_HOME is used; with neither, no header.
     func testTokenFileAndNoToken() throws {
         let cache = try Support.temporaryFolder(self)
@@ -188,4 +212,9 @@ final class HubDownloadTests: XCTestCase {
         XCTAssertEqual(HubRepositoryID("HuggingFaceTB/SmolLM2-135M-Instruct")?.cacheFolderName,
                        "models--HuggingFaceTB--SmolLM2-135M-Instruct")
     }
+}
+
+extension URL {
+    /// The file's size in bytes (0 when unreadable).
+    var fileSize: Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
 }

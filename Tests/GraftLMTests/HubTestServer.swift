@@ -36,6 +36,14 @@ final class HubTestServer: @unchecked Sendable {
     }
     private var _corrupted: Set<String> = []
 
+    /// Answer resolve requests for `*.safetensors` with a 302 to `http://localhost:PORT/cdn/<file>`
+    /// (another host name than the endpoint's 127.0.0.1), as the hub sends LFS files to its CDN.
+    var redirectLFS: Bool {
+        get { lock.withLock { _redirectLFS } }
+        set { lock.withLock { _redirectLFS = newValue } }
+    }
+    private var _redirectLFS = false
+
     /// Requests received so far.
     var requests: [Request] { lock.withLock { recorded } }
 
@@ -122,11 +130,14 @@ final class HubTestServer: @unchecked Sendable {
         if route == "/api/models/\(repository)/revision/main" {
             return send(client, status: "200 OK", headers: ["Content-Type": "application/json"], body: info)
         }
-        let prefix = "/\(repository)/resolve/\(commit)/"
+        let prefix = route.hasPrefix("/cdn/") ? "/cdn/" : "/\(repository)/resolve/\(commit)/"
         guard route.hasPrefix(prefix), let name = String(route.dropFirst(prefix.count)).removingPercentEncoding,
               var content = files[name] else {
             return send(client, status: "404 Not Found", headers: ["Content-Type": "application/json"],
                         body: Data(#"{"error":"Repository not found"}"#.utf8))
+        }
+        if prefix != "/cdn/" && name.hasSuffix(".safetensors") && redirectLFS {
+            return send(client, status: "302 Found", headers: ["Location": "http://localhost:\(port)/cdn/\(name)"], body: Data())
         }
         let (corrupt, drop): (Bool, Bool) = lock.withLock {
             let drop = _dropOnce == name && !dropped.contains(name)

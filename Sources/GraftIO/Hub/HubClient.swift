@@ -28,8 +28,8 @@ public struct HubClient: Sendable {
     /// - Throws: ``HubError`` (`.offline`, `.notFound`, `.unauthorized`, `.network`, `.badResponse`).
     public func modelInfo(_ repository: HubRepositoryID) throws -> HubModelInfo {
         guard !environment.offline else {
-            throw HubError(.offline, "cannot look up \(repository) on the Hugging Face Hub: HF_HUB_OFFLINE is set "
-                + "and the cache \(cache.repositoryFolder(repository).path) does not hold it (unset HF_HUB_OFFLINE to download it)")
+            throw HubError(.offline, "\(repository) is not in the Hugging Face cache \(cache.repositoryFolder(repository).path), "
+                + "and HF_HUB_OFFLINE is set, so the hub is not contacted (unset HF_HUB_OFFLINE to download it)")
         }
         let url = environment.endpoint.appendingPathComponent("api/models/\(repository.owner)/\(repository.name)/revision/main")
         var components = URLComponents(url: url, resolvingAgainstBaseURL: false)!
