@@ -35,7 +35,7 @@ struct FuseCommand: ParsableCommand {
         } else {
             precision = .keep
         }
-        let modelURL = model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url
+        let modelURL = try ModelLocator.resolve(model)
         let start = Date()
         let result = try ModelFuser.fuse(modelURL: modelURL, adapterPath: adapter, output: URL(fileURLWithPath: output),
                                          format: fuseFormat, precision: precision, force: force, log: { printError($0) })
@@ -61,7 +61,7 @@ struct ExportAdapterCommand: ParsableCommand {
     }
 
     func run() throws {
-        let modelURL = model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url
+        let modelURL = try ModelLocator.resolve(model)
         let loaded = try AdapterExporter.export(adapterPath: adapter, modelURL: modelURL, output: URL(fileURLWithPath: output),
                                                 format: AdapterExporter.Format(rawValue: format)!, force: force)
         print("wrote \(loaded.adapter.tensors.count) adapter tensors (rank \(loaded.lora.rank), alpha \(loaded.lora.alpha)) from \(loaded.file.path) as \(format) to \(output)")

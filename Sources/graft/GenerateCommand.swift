@@ -21,7 +21,7 @@ struct ModelSamplingOptions: ParsableArguments {
     @Option(help: "Quantize a float model's weights at load to 4 or 8 bits.") var quantize: Int?
     @Option(help: "Values per quantization group with --quantize: 32, 64 or 128 (default 64).") var groupSize: Int?
 
-    var modelURL: URL { model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url }
+    var modelURL: URL { get throws { try ModelLocator.resolve(model) } }
 
     var generationOptions: GenerationOptions {
         GenerationOptions(maxTokens: maxTokens, sampling: SamplingParameters(
@@ -46,7 +46,7 @@ struct ModelSamplingOptions: ParsableArguments {
     /// Sets threads and loads the model, reporting the time when verbose.
     func load() throws -> LoadedModel {
         if let threads { ComputeThreads.set(threads) }
-        let url = modelURL
+        let url = try modelURL
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
         }

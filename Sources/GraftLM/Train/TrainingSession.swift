@@ -26,7 +26,7 @@ public struct TrainingSession {
             throw RecipeError(.unreadable, at: .wholeFile(path: "graft train"), keyPath: "",
                               "give a recipe file, or --resume with a checkpoint")
         }
-        let modelURL = URL(fileURLWithPath: recipe.model.path)
+        let modelURL = try ModelLocator.resolve(recipe.model.path)
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
             throw ModelError.invalidInput("model file not found: \(modelURL.path) (recipe key model.path; fetch the default model with scripts/fetch-model.sh)")
         }
