@@ -24,6 +24,14 @@ mkdir -p bench-out
 GRAFT_NUM_THREADS=$THREADS .build/release/GraftBench all --steps 50 | tee bench-out/graft.jsonl
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/mlp_torch.py --threads "$THREADS" --steps 50 | tee bench-out/torch.jsonl
 
+# Generation: the same GGUF and prompts for every tool; 256 greedy tokens after the decode prompt.
+PROMPTS=scripts/bench/prompts
+bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 | tee bench-out/generate.jsonl
+"$VENV/bin/python" scripts/bench/generate_llamacpp.py --model "$MODEL" --threads "$THREADS" \
+    --decode-prompt $PROMPTS/decode.txt --prefill-prompt $PROMPTS/prefill.txt --tokens 256 | tee -a bench-out/generate.jsonl
+OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/generate_torch.py --model "$MODEL" --threads "$THREADS" \
+    --decode-prompt $PROMPTS/decode.txt --prefill-prompt $PROMPTS/prefill.txt --tokens 256 2>/dev/null | tee -a bench-out/generate.jsonl
+
 # LoRA training: the quickstart settings with a constant learning rate (scripts/bench/lora_bench.yaml).
 rm -rf bench-out/graft-run
 GRAFT_NUM_THREADS=$THREADS .build/release/graft train scripts/bench/lora_bench.yaml --set train.iters="$TRAIN_STEPS" \
@@ -41,5 +49,6 @@ PY
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/train_peft.py --model "$MODEL" --steps "$TRAIN_STEPS" \
     --threads "$THREADS" | tee -a bench-out/train.jsonl
 
-"$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl bench-out/train.jsonl > BENCHMARKS.md
+"$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl bench-out/train.jsonl \
+    bench-out/generate.jsonl > BENCHMARKS.md
 cat BENCHMARKS.md

@@ -41,6 +41,33 @@ if q:
     for r in q:
         print(f"| {r['bench'].replace('quantized_decode_', '')} | {r['seconds'] * 1e6:.0f} µs | {r['weight_gbps']:.1f} GB/s |")
 
+if len(sys.argv) > 4:
+    gen = {r["tool"]: r for r in (json.loads(l) for l in open(sys.argv[4]) if l.startswith("{"))}
+    g, ll, pt = gen.get("graft"), gen.get("llama.cpp"), gen.get("pytorch")
+    if g:
+        print(f"\n## Generation (issue 3): SmolLM2-135M-Instruct Q4_1 GGUF, greedy, {g['threads']} threads\n")
+        print(f"Decode: {g['decode_tokens']} tokens after a {g['decode_prompt_tokens']}-token prompt "
+              f"(scripts/bench/prompts/decode.txt); prefill: a {g['prefill_tokens']}-token prompt "
+              "(scripts/bench/prompts/prefill.txt). Ratios are Graft / reference (higher is better for "
+              "speed, lower for memory).\n")
+        print("| tool (weights) | decode tok/s | prefill tok/s | peak RSS |")
+        print("|---|---|---|---|")
+        rows = [("Graft (Q4_1 as stored)", g), ("llama.cpp (Q4_1 as stored)", ll),
+                (f"PyTorch {pt['torch'] if pt else ''} + transformers (float32, dequantized)", pt)]
+        for name, r in rows:
+            if r:
+                print(f"| {name} | {r['decode_tokens_per_second']:.1f} | {r['prefill_tokens_per_second']:.0f} | "
+                      f"{r['peak_rss_bytes'] / 1e9:.2f} GB |")
+        for name, r, targets in [("llama.cpp", ll, "targets: decode ≥ 1.0×, prefill ≥ 1.0×, RSS ≤ 1.2×"),
+                                 ("PyTorch", pt, "")]:
+            if r:
+                print(f"\nGraft / {name}: decode **{g['decode_tokens_per_second'] / r['decode_tokens_per_second']:.2f}×**, "
+                      f"prefill **{g['prefill_tokens_per_second'] / r['prefill_tokens_per_second']:.2f}×**, "
+                      f"peak RSS {g['peak_rss_bytes'] / r['peak_rss_bytes']:.2f}×" + (f" ({targets})." if targets else "."))
+        print("\nCommands: `scripts/bench/generate_graft.sh MODEL 2 DECODE PREFILL 256` (two `graft generate "
+              "--no-chat-template --verbose` runs), `python scripts/bench/generate_llamacpp.py --model MODEL --threads 2 ...`, "
+              "`python scripts/bench/generate_torch.py --model MODEL --threads 2 ...`.")
+
 if len(sys.argv) > 3:
     runs = {r["tool"]: r for r in (json.loads(l) for l in open(sys.argv[3]) if l.startswith("{"))}
     g, p = runs.get("graft"), runs.get("pytorch+peft")
