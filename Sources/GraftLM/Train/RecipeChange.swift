@@ -45,7 +45,7 @@ public struct RecipeChange: Sendable, Equatable {
 extension Recipe {
     /// Every resolved value (defaults included) by recipe key, in documentation order.
     /// `train.iters`/`train.epochs` show "unset" for the one not used; the schedule's
-    /// `min_lr_ratio` is folded into `schedule.min_lr`.
+    /// `min_lr_ratio` is folded into `schedule.min_lr`, which is left out for a constant schedule.
     public var resolvedValues: [(keyPath: String, value: String)] {
         func n(_ x: Double) -> String { RecipeFormat.number(x) }
         var values: [(String, String)] = [
@@ -62,8 +62,10 @@ extension Recipe {
             ("optimizer.weight_decay", n(optimizer.weightDecay)), ("optimizer.bias_correction", "\(optimizer.biasCorrection)"),
             ("optimizer.momentum", n(optimizer.momentum)),
             ("schedule.name", schedule.name.rawValue), ("schedule.warmup", String(schedule.warmup)),
-            ("schedule.warmup_init", n(schedule.warmupInit)), ("schedule.min_lr", n(schedule.minLR)),
+            ("schedule.warmup_init", n(schedule.warmupInit)),
         ]
+        // A constant schedule never reaches its end rate (which defaults to a fraction of lr).
+        if schedule.name != .constant { values.append(("schedule.min_lr", n(schedule.minLR))) }
         switch train.length {
         case .iters(let k): values += [("train.iters", String(k)), ("train.epochs", "unset")]
         case .epochs(let k): values += [("train.iters", "unset"), ("train.epochs", String(k))]
