@@ -12,14 +12,20 @@ struct FuseCommand: ParsableCommand {
     @Option(help: "Adapters: a checkpoint (.h5), a run folder, a PEFT folder, an mlx-lm folder or a GGUF LoRA.") var adapter: String
     @Option(help: "Output folder (safetensors) or file (gguf).") var output: String
     @Option(help: "Output format: safetensors (Hugging Face folder) or gguf.") var format: String = "safetensors"
-    @Flag(help: "Store every weight as float32.") var dequantize = false
+    @Flag(help: "Store every weight as float32 (same as --dtype f32).") var dequantize = false
+    @Option(help: "Store every weight as a float: f32, f16 or bf16 (safetensors and GGUF; GGUF keeps norms in F32).") var dtype: String?
     @Option(help: "Quantize the weights to 4 or 8 bits (default: keep the base model's quantization).") var quantize: Int?
     @Option(help: "Group size with --quantize (32, 64 or 128; GGUF needs 32).") var groupSize: Int?
-    @Flag(help: "Replace an existing output, and write even when re-quantization erases the adapters' change.") var force = false
+    @Flag(help: "Replace an existing output, and write even when storing erases most of the adapters' effect.") var force = false
 
     func validate() throws {
         guard FuseFormat(rawValue: format) != nil else { throw ValidationError("--format must be safetensors or gguf") }
         if dequantize && quantize != nil { throw ValidationError("--dequantize and --quantize exclude each other") }
+        if let dtype {
+            guard let type = FuseFloatType(rawValue: dtype) else { throw ValidationError("--dtype must be f32, f16 or bf16") }
+            if quantize != nil { throw ValidationError("--dtype and --quantize exclude each other (--dtype is for float outputs)") }
+            if dequantize && type != .f32 { throw ValidationError("--dequantize means --dtype f32; give one of them") }
+        }
         if let quantize, quantize != 4 && quantize != 8 { throw ValidationError("--quantize must be 4 or 8") }
         if let groupSize, ![32, 64, 128].contains(groupSize) { throw ValidationError("--group-size must be 32, 64 or 128") }
         if groupSize != nil && quantize == nil { throw ValidationError("--group-size needs --quantize") }
@@ -28,7 +34,9 @@ struct FuseCommand: ParsableCommand {
     func run() throws {
         let fuseFormat = FuseFormat(rawValue: format)!
         let precision: FusePrecision
-        if dequantize {
+        if let dtype {
+            precision = .float(FuseFloatType(rawValue: dtype)!)
+        } else if dequantize {
             precision = .float32
         } else if let quantize {
             precision = .quantized(bits: quantize, groupSize: groupSize ?? (fuseFormat == .gguf ? 32 : 64))

@@ -18,6 +18,8 @@ struct ModelSamplingOptions: ParsableArguments {
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
     @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
     var adapter: String?
+    @Flag(help: "With --adapter: keep the adapters on the side (W·x + scale·B·A·x at every step) instead of fusing them into the weights at load.")
+    var noFuse = false
     @Option(help: "Quantize a float model's weights at load to 4 or 8 bits.") var quantize: Int?
     @Option(help: "Values per quantization group with --quantize: 32, 64 or 128 (default 64).") var groupSize: Int?
 
@@ -34,6 +36,7 @@ struct ModelSamplingOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         try generationOptions.sampling.validate()
         if groupSize != nil && quantize == nil { throw ValidationError("--group-size needs --quantize") }
+        if noFuse && adapter == nil { throw ValidationError("--no-fuse needs --adapter") }
         _ = try quantizeOption()
     }
 
@@ -53,11 +56,16 @@ struct ModelSamplingOptions: ParsableArguments {
         let start = Date()
         var loaded = try LoadedModel.load(path: url, quantize: try quantizeOption())
         if let adapter {
-            // Fused once at load (adapted projections in float32), so decoding runs at the base
-            // model's speed; the other weights stay packed.
             let a = try LoadedAdapter.open(path: adapter, model: loaded.model)
-            loaded = loaded.replacingModel(try loaded.model.fused(with: a.adapter, precision: .float32))
-            if verbose { printError("Adapters: \(a.file.path) (\(a.format)) fused into \(a.adapter.adaptedModules.count) projections") }
+            if noFuse {
+                loaded = loaded.applyingOnTheSide(a)
+                if verbose { printError("Adapters: \(a.file.path) (\(a.format)) on the side of \(a.adapter.adaptedModules.count) projections (not fused)") }
+            } else {
+                // Fused once at load (adapted projections in float32), so decoding runs at the base
+                // model's speed; the other weights stay packed.
+                loaded = loaded.replacingModel(try loaded.model.fused(with: a.adapter, precision: .float32))
+                if verbose { printError("Adapters: \(a.file.path) (\(a.format)) fused into \(a.adapter.adaptedModules.count) projections") }
+            }
         }
         if verbose {
             let c = loaded.model.config

@@ -16,8 +16,11 @@ public struct FuseResult {
     public let output: URL
     /// Number of weights the adapters changed.
     public let fusedWeightCount: Int
-    /// Re-quantization measurements (empty for float32 output).
+    /// Re-quantization measurements per weight (empty for float output).
     public let report: FuseQuantizationReport
+    /// How much of the adapters' effect on the logits the written model keeps (nil for float32
+    /// output, which keeps it by construction).
+    public let effect: FuseEffectMeasurement?
 }
 
 /// `graft fuse`: a base model plus adapters → one model file/folder with `W' = W + scale·B·A`.
@@ -25,9 +28,12 @@ public enum ModelFuser {
     /// Fuses the adapters at `adapterPath` (checkpoint, run folder, PEFT, mlx-lm or GGUF LoRA)
     /// into the GGUF model at `modelURL` and writes `output` in `format`.
     ///
-    /// The output is refused when it exists (unless `force`), and when re-quantization erases
-    /// most of the adapters' change (``FuseQuantizationReport/deltaVanishes``, unless `force`).
-    /// Folders are built in a temporary folder and renamed; files are written atomically.
+    /// The output is refused when it exists (unless `force`). Unless the output is float32, the
+    /// fused model as stored is compared with the base and the tuned model on sample sequences
+    /// (``FuseEffectMeasurement``), and refused when it keeps less than
+    /// ``FuseEffectMeasurement/minimumKept`` of the adapters' effect (unless `force`).
+    /// Folders (with the tokenizer files) are built in a temporary folder and renamed; files
+    /// are written atomically.
     /// - Throws: ``FuseError``, and the loaders' errors (each names its file).
     public static func fuse(modelURL: URL, adapterPath: String, output: URL, format: FuseFormat,
                             precision: FusePrecision, force: Bool = false,
@@ -37,43 +43,45 @@ public enum ModelFuser {
             throw ModelError.invalidInput("model file not found: \(modelURL.path)")
         }
         let source = try GGUFFile(path: modelURL.path)
-        let model = try LlamaModel(gguf: source)
+        let loaded = try LoadedModel.load(gguf: modelURL)
+        let model = loaded.model
         let adapter = try LoadedAdapter.open(path: adapterPath, model: model)
         log("adapters: \(adapter.format.rawValue) \(adapter.file.path), rank \(adapter.lora.rank), alpha \(adapter.lora.alpha), \(adapter.adapter.layers.count) layers, modules \(adapter.adapter.adaptedModules.joined(separator: ", "))")
         let fused = try model.fusedProjections(adapter.adapter)
-        let report: FuseQuantizationReport
-        let bitsText: String
+        let storage: String
         switch precision {
-        case .float32: bitsText = "float32"
-        case .keep: bitsText = "the base model's quantization"
-        case .quantized(let bits, _): bitsText = "\(bits) bits"
+        case .float(let type): storage = type.rawValue
+        case .keep: storage = "the base model's quantization"
+        case .quantized(let bits, _): storage = "\(bits) bits"
         }
+        let report: FuseQuantizationReport
+        let stored: [String: [Float]]
+        let write: (URL) throws -> Void
         switch format {
         case .safetensors:
-            let contents = try FuseHuggingFaceFolder.prepare(model: model, fused: fused, precision: precision)
-            report = contents.report
-            try check(report, bits: bitsText, force: force, log: log)
-            try AtomicDirectory.write(to: output, replacing: force) { folder in
-                try FuseHuggingFaceFolder.write(contents, into: folder)
-            }
+            let contents = try FuseHuggingFaceFolder.prepare(model: model, fused: fused, precision: precision, tokenizer: loaded.tokenizer)
+            (report, stored) = (contents.report, contents.stored)
+            write = { url in try AtomicDirectory.write(to: url, replacing: force) { try FuseHuggingFaceFolder.write(contents, into: $0) } }
         case .gguf:
             let contents = try FuseGGUFOutput.prepare(source: source, model: model, fused: fused, precision: precision)
-            report = contents.report
-            try check(report, bits: bitsText, force: force, log: log)
-            try contents.writer.write(to: output.path)
+            (report, stored) = (contents.report, contents.stored)
+            write = { url in try contents.writer.write(to: url.path) }
         }
-        return FuseResult(output: output, fusedWeightCount: fused.count, report: report)
-    }
-
-    private static func check(_ report: FuseQuantizationReport, bits: String, force: Bool, log: (String) -> Void) throws {
-        guard !report.layers.isEmpty else { return }
-        if report.deltaVanishes {
-            if !force { throw FuseError.deltaVanishes(report: report, bits: bits) }
-            log(report.summary)
-            log("warning: --force given: writing although re-quantization erased most of the adapter's change")
-        } else {
-            log(report.summary)
+        var effect: FuseEffectMeasurement?
+        if precision != .float32 {
+            let measured = try FuseEffectMeasurement.measure(
+                base: model, adapter: adapter.adapter, stored: try model.replacingWeights(stored),
+                sequences: try FuseEffectMeasurement.sampleSequences(loaded, adapter: adapter.adapter))
+            if !report.layers.isEmpty { log(report.summary) }
+            log(measured.summary)
+            if measured.effectLost {
+                if !force { throw FuseError.effectLost(measurement: measured, report: report, storage: storage) }
+                log("warning: --force given: writing although storing as \(storage) erased most of the adapters' effect")
+            }
+            effect = measured
         }
+        try write(output)
+        return FuseResult(output: output, fusedWeightCount: fused.count, report: report, effect: effect)
     }
 }
 

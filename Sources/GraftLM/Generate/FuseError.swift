@@ -4,8 +4,8 @@ import Foundation
 public enum FuseError: Error, CustomStringConvertible, LocalizedError {
     /// The output exists and `--force` was not given.
     case outputExists(path: String)
-    /// Re-quantizing erased most of the adapter's change.
-    case deltaVanishes(report: FuseQuantizationReport, bits: String)
+    /// Storing (re-quantizing or rounding) erased most of the adapters' effect on the logits.
+    case effectLost(measurement: FuseEffectMeasurement, report: FuseQuantizationReport, storage: String)
     /// An option combination or model that the chosen output cannot represent.
     case unsupported(String)
 
@@ -13,12 +13,14 @@ public enum FuseError: Error, CustomStringConvertible, LocalizedError {
         switch self {
         case .outputExists(let path):
             return "\(path) already exists; choose another --output or pass --force to replace it"
-        case let .deltaVanishes(report, bits):
+        case let .effectLost(measurement, report, storage):
+            let weights = report.layers.isEmpty ? "" : report.summary + "\n"
             return """
-            \(report.summary)
-            refusing to fuse: re-quantizing to \(bits) keeps only \(String(format: "%.1f", 100 * report.retained))% of the adapter's change \
-            (its delta is below one step of the quantization grid), so the fused model would behave like the base model. \
-            Use --dequantize (float32) or --quantize 8, or pass --force to write it anyway.
+            \(weights)\(measurement.summary)
+            refusing to fuse: stored as \(storage), the fused model keeps only \(String(format: "%.1f", 100 * measurement.kept))% \
+            of the adapters' effect on the next-token distributions (below \(Int(100 * FuseEffectMeasurement.minimumKept))%), \
+            so it would behave much like the base model. Use --quantize 8, or a float output (--dtype f32, f16 or bf16), \
+            or pass --force to write it anyway.
             """
         case .unsupported(let message):
             return message

@@ -11,25 +11,40 @@ public enum FuseGGUFOutput {
     public struct Contents {
         /// The file, ready to write.
         public var writer: GGUFWriter
-        /// Measurements (empty for float32 output).
+        /// Measurements (empty for float output).
         public var report: FuseQuantizationReport
+        /// The adapted weights as stored (dequantized or rounded back to float32), by Hugging
+        /// Face key path, in the model's (GGUF) row order.
+        public var stored: [String: [Float]]
     }
 
-    /// The GGUF type for a weight: `.float32` → F32; `.keep` → the source's type (F32 when Graft
-    /// cannot encode it); `.quantized` → Q8_0 (8 bits) or Q4_1 (4 bits), group size 32 only.
+    /// The GGUF type for a weight: `.float` → F32, F16 or BF16 for matrices (vectors stay F32, as
+    /// llama.cpp's converter writes them); `.keep` → the source's type (F32 when Graft cannot
+    /// encode it); `.quantized` → Q8_0 (8 bits) or Q4_1 (4 bits), group size 32 only.
     static func targetType(source: GGMLType, precision: FusePrecision, isMatrix: Bool, columns: Int) -> GGMLType {
-        guard isMatrix, columns % 32 == 0 else { return .f32 }
+        guard isMatrix else { return .f32 }
+        if case .float(let type) = precision {
+            switch type {
+            case .f32: return .f32
+            case .f16: return .f16
+            case .bf16: return .bf16
+            }
+        }
+        guard columns % 32 == 0 else { return .f32 }
         switch precision {
-        case .float32: return .f32
+        case .float: return .f32
         case .keep: return FuseGGMLQuantizer.supportedTypes.contains(source) || source == .f32 ? source : .f32
         case .quantized(let bits, _): return bits == 8 ? .q8_0 : .q4_1
         }
     }
 
-    /// `general.file_type` for the output's main weight type.
+    /// `general.file_type` for the output's main weight type (llama.cpp's `llama_ftype`: all F32
+    /// 0, mostly F16 1, Q4_1 3, Q8_0 7, BF16 32).
     static func fileType(_ precision: FusePrecision, source: GGUFFile) -> UInt32 {
         switch precision {
-        case .float32: return 0
+        case .float(.f32): return 0
+        case .float(.f16): return 1
+        case .float(.bf16): return 32
         case .keep: return UInt32(source.metadata["general.file_type"]?.intValue ?? 0)
         case .quantized(let bits, _): return bits == 8 ? 7 : 3
         }
@@ -55,18 +70,29 @@ public enum FuseGGUFOutput {
         }
         writer.setValue(.uint32(fileType(precision, source: source)), forKey: "general.file_type")
         var measurements: [FusedDeltaMeasurement] = []
+        var stored: [String: [Float]] = [:]
         for tensor in source.tensors {
             let shape = tensor.shape, isMatrix = shape.count == 2
             let type = targetType(source: tensor.type, precision: precision, isMatrix: isMatrix, columns: shape.last ?? 0)
             if fusedByName[tensor.name] != nil || type != tensor.type {
                 let values = try fusedByName[tensor.name]?.fused ?? tensor.floats()
-                if type == .f32 {
+                let fused = fusedByName[tensor.name]
+                switch type {
+                case .f32:
                     try writer.addTensor(name: tensor.name, shape: shape, floats: values)
-                } else {
+                    if let fused { stored[fused.key] = values }
+                case .f16:
+                    try writer.addTensor(name: tensor.name, shape: shape, halfPrecisionFloats: values)
+                    if let fused { stored[fused.key] = values.map(FuseFloatType.f16.rounded) }
+                case .bf16:
+                    try writer.addTensor(name: tensor.name, type: .bf16, shape: shape, bytes: Self.bfloat16Bytes(values))
+                    if let fused { stored[fused.key] = values.map(FuseFloatType.bf16.rounded) }
+                default:
                     let bytes = FuseGGMLQuantizer.quantize(values, type: type)
-                    if let f = fusedByName[tensor.name] {
-                        let stored = try FuseGGMLQuantizer.dequantize(bytes, type: type, count: values.count)
-                        measurements.append(FusedDeltaMeasurement(key: f.key, base: f.base, fused: f.fused, quantized: stored))
+                    if let fused {
+                        let dequantized = try FuseGGMLQuantizer.dequantize(bytes, type: type, count: values.count)
+                        measurements.append(FusedDeltaMeasurement(key: fused.key, base: fused.base, fused: fused.fused, quantized: dequantized))
+                        stored[fused.key] = dequantized
                     }
                     try writer.addTensor(name: tensor.name, type: type, shape: shape, bytes: bytes)
                 }
@@ -74,6 +100,17 @@ public enum FuseGGUFOutput {
                 try writer.addTensor(name: tensor.name, type: tensor.type, shape: shape, bytes: Array(tensor.data))
             }
         }
-        return Contents(writer: writer, report: FuseQuantizationReport(layers: measurements))
+        return Contents(writer: writer, report: FuseQuantizationReport(layers: measurements), stored: stored)
+    }
+
+    /// Little-endian bfloat16 bytes of `values` (round to nearest even).
+    static func bfloat16Bytes(_ values: [Float]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: values.count * 2)
+        for (i, v) in values.enumerated() {
+            let bits = HalfPrecision.bfloat16Bits(from: v)
+            bytes[2 * i] = UInt8(bits & 0xFF)
+            bytes[2 * i + 1] = UInt8(bits >> 8)
+        }
+        return bytes
     }
 }

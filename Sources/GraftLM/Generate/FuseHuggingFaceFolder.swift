@@ -2,10 +2,12 @@ import Foundation
 import Graft
 import GraftIO
 
-/// A Hugging Face model folder written by `graft fuse --format safetensors`: `config.json` and
-/// `model.safetensors` with Hugging Face names and q/k row order. Float32 weights load in
-/// transformers; quantized ones are stored as mlx-lm stores them (`weight` uint32 packed,
-/// `scales`, `biases`, and a `quantization` entry in config.json).
+/// A Hugging Face model folder written by `graft fuse --format safetensors`: `config.json`,
+/// `model.safetensors` with Hugging Face names and q/k row order, and the tokenizer
+/// (`tokenizer.json`, `tokenizer_config.json` with the chat template). Float weights (F32, F16
+/// or BF16) load in transformers with `AutoModelForCausalLM` / `AutoTokenizer`; quantized ones
+/// are stored as mlx-lm stores them (`weight` uint32 packed, `scales`, `biases`, and a
+/// `quantization` entry in config.json).
 public enum FuseHuggingFaceFolder {
     /// The prepared contents, ready to write.
     public struct Contents {
@@ -13,8 +15,13 @@ public enum FuseHuggingFaceFolder {
         public var weights: SafetensorsWriter
         /// `config.json`.
         public var config: [String: Any]
-        /// Re-quantization measurements of the fused weights (empty for float32 output).
+        /// Re-quantization measurements of the fused weights (empty for float output).
         public var report: FuseQuantizationReport
+        /// The adapted weights as stored (dequantized or rounded back to float32), by key path, in
+        /// the model's q/k row order: what the written model computes with.
+        public var stored: [String: [Float]]
+        /// The tokenizer written as `tokenizer.json` and `tokenizer_config.json` (none when nil).
+        public var tokenizer: BPETokenizer?
     }
 
     /// `config.json` for `config` (transformers' Llama/Qwen2 keys; `rope_theta` both at the top
@@ -54,12 +61,16 @@ public enum FuseHuggingFaceFolder {
     }
 
     /// Builds the folder's contents from `model` with `fused` replacing the adapted weights.
-    public static func prepare(model: LlamaModel, fused: [FusedProjection], precision: FusePrecision) throws -> Contents {
+    public static func prepare(model: LlamaModel, fused: [FusedProjection], precision: FusePrecision,
+                               tokenizer: BPETokenizer? = nil) throws -> Contents {
         let fusedByKey = Dictionary(uniqueKeysWithValues: fused.map { ($0.key, $0) })
         let flat = Dictionary(uniqueKeysWithValues: model.parameters.flattened().map { ($0.path, $0.tensor) })
         let heads = model.attentionHeads
+        var floatType = FuseFloatType.f32
+        if case .float(let type) = precision { floatType = type }
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         var measurements: [FusedDeltaMeasurement] = []
+        var stored: [String: [Float]] = [:]
         var packings: [String: (bits: Int, groupSize: Int)] = [:]
         /// Rows of q/k weights and biases go to Hugging Face order.
         func headCount(_ key: String) -> Int? {
@@ -68,9 +79,10 @@ public enum FuseHuggingFaceFolder {
             if key.contains(".self_attn.k_proj.") { return heads.keyValueHeads }
             return nil
         }
-        func toHF<T>(_ values: [T], columns: Int, key: String) -> [T] {
+        func toHF<T>(_ values: [T], columns: Int, key: String, back: Bool = false) -> [T] {
             guard let n = headCount(key) else { return values }
-            let map = QKRowPermutation.sourceRows(from: .interleaved, to: .huggingFace, headCount: n, headDimension: heads.headDimension)
+            let map = QKRowPermutation.sourceRows(from: back ? .huggingFace : .interleaved, to: back ? .interleaved : .huggingFace,
+                                                  headCount: n, headDimension: heads.headDimension)
             var out = values
             for (row, source) in map.enumerated() { for c in 0..<columns { out[row * columns + c] = values[source * columns + c] } }
             return out
@@ -83,7 +95,7 @@ public enum FuseHuggingFaceFolder {
             let isMatrix = shape.count == 2
             var target: (bits: Int, groupSize: Int)?
             switch precision {
-            case .float32: target = nil
+            case .float: target = nil
             case .keep: target = fusedByKey[key]?.basePacking ?? packed.map { ($0.bits, $0.groupSize) }
             case let .quantized(bits, groupSize): target = isMatrix && shape[1] % groupSize == 0 ? (bits, groupSize) : nil
             }
@@ -102,23 +114,29 @@ public enum FuseHuggingFaceFolder {
                 let q = try AffineQuantizer.quantize(toHF(dense, columns: columns, key: key), rows: shape[0], cols: shape[1],
                                                      bits: target.bits, groupSize: target.groupSize)
                 if let f = fusedByKey[key] {
+                    let dequantized = q.dequantize()
                     measurements.append(FusedDeltaMeasurement(key: key, base: toHF(f.base, columns: columns, key: key),
-                                                              fused: toHF(f.fused, columns: columns, key: key), quantized: q.dequantize()))
+                                                              fused: toHF(f.fused, columns: columns, key: key), quantized: dequantized))
+                    stored[key] = toHF(dequantized, columns: columns, key: key, back: true)
                 }
                 try writer.add(stem + ".weight", integers: q.packed, shape: [shape[0], q.wordsPerRow])
                 try writer.add(stem + ".scales", floats: q.scales, shape: [shape[0], q.groupsPerRow])
                 try writer.add(stem + ".biases", floats: q.biases, shape: [shape[0], q.groupsPerRow])
             } else {
                 let dense = fusedByKey[key]?.fused ?? denseValues(tensor, packed)
-                try writer.add(key, floats: toHF(dense, columns: columns, key: key), shape: shape)
+                if fusedByKey[key] != nil { stored[key] = dense.map(floatType.rounded) }
+                try writer.add(key, floats: toHF(dense, columns: columns, key: key), shape: shape, as: floatType.safetensorsDType)
             }
         }
         var config = try configJSON(model.config)
+        config["torch_dtype"] = floatType.torchName
+        config["dtype"] = floatType.torchName
         if let quantization = quantizationJSON(packings) {
             config["quantization"] = quantization
             config["quantization_config"] = quantization
         }
-        return Contents(weights: writer, config: config, report: FuseQuantizationReport(layers: measurements))
+        return Contents(weights: writer, config: config, report: FuseQuantizationReport(layers: measurements),
+                        stored: stored, tokenizer: tokenizer)
     }
 
     /// Writes prepared contents into `folder` (an existing, empty folder).
@@ -126,6 +144,10 @@ public enum FuseHuggingFaceFolder {
         try contents.weights.write(to: folder.appendingPathComponent(SafetensorsShardedModel.singleFileName))
         let data = try JSONSerialization.data(withJSONObject: contents.config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(data + Data("\n".utf8), to: folder.appendingPathComponent("config.json"))
+        if let tokenizer = contents.tokenizer {
+            let maxLength = contents.config["max_position_embeddings"] as? Int
+            try tokenizer.writeHuggingFaceFiles(to: folder, modelMaxLength: maxLength)
+        }
     }
 
     /// Loads a folder written by ``write(_:into:)`` (or any single-file Hugging Face Llama
@@ -179,6 +201,17 @@ extension LlamaModel {
         guard parts.count == 5, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]),
               layer >= 0, layer < config.layerCount else { return nil }
         return projection(layer: layer, module: parts[3] + "." + parts[4])
+    }
+}
+
+extension FuseFloatType {
+    /// The safetensors dtype of this type.
+    var safetensorsDType: SafetensorsDType {
+        switch self {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        }
     }
 }
 

@@ -3,15 +3,47 @@ import Graft
 import GraftIO
 import GraftNN
 
+/// A float storage type for fused weights (`graft fuse --dtype`).
+public enum FuseFloatType: String, Sendable, CaseIterable {
+    /// IEEE single precision.
+    case f32
+    /// IEEE half precision.
+    case f16
+    /// bfloat16 (the top half of a float32).
+    case bf16
+
+    /// `value` as this type stores it (round to nearest even), back in float32.
+    @inline(__always)
+    public func rounded(_ value: Float) -> Float {
+        switch self {
+        case .f32: return value
+        case .f16: return HalfPrecision.floatFromHalfBits(HalfPrecision.halfBits(from: value))
+        case .bf16: return HalfPrecision.floatFromBFloat16Bits(HalfPrecision.bfloat16Bits(from: value))
+        }
+    }
+
+    /// transformers' name for the type (`torch_dtype` in config.json).
+    public var torchName: String {
+        switch self {
+        case .f32: return "float32"
+        case .f16: return "float16"
+        case .bf16: return "bfloat16"
+        }
+    }
+}
+
 /// How `graft fuse` stores the fused weights.
 public enum FusePrecision: Sendable, Equatable {
-    /// Every matrix as float32 (`--dequantize`).
-    case float32
+    /// Every weight as a float of the given type (`--dtype`; `--dequantize` is float32).
+    case float(FuseFloatType)
     /// Each matrix keeps its base's storage: packed bases are re-quantized with the same bits and
     /// group size, dense ones stay float32 (the default).
     case keep
     /// Every matrix quantized to `bits` (4 or 8) in groups of `groupSize` (`--quantize`).
     case quantized(bits: Int, groupSize: Int)
+
+    /// Every weight as float32.
+    public static let float32 = FusePrecision.float(.f32)
 }
 
 /// One adapted projection after fusing: the base weight and `W + scale·B·A` (DoRA: each row
@@ -54,15 +86,46 @@ extension LlamaModel {
             case .quantized(let q): base = q.dequantized(); packing = (q.bits, q.groupSize)
             }
             let a = adapter.tensors[stem + "lora_a"]!, b = adapter.tensors[stem + "lora_b"]!
-            var fused = base + Tensor.matmul(b.astype(.float32), a.astype(.float32)) * scale
-            if let m = adapter.tensors[stem + "lora_magnitude"] {
-                let norms = fused.square().sum(axis: -1, keepDims: true).sqrt()
-                fused = fused * (m.astype(.float32).reshaped([m.size, 1]) / norms)
-            }
-            eval([base, fused])
-            return FusedProjection(key: stem + "weight", base: base.toArray(as: Float.self), fused: fused.toArray(as: Float.self),
+            let fused = Self.fuse(base: base.toArray(as: Float.self), a: a.astype(.float32).toArray(as: Float.self),
+                                  b: b.astype(.float32).toArray(as: Float.self), magnitude: adapter.tensors[stem + "lora_magnitude"]?
+                                    .astype(.float32).toArray(as: Float.self),
+                                  rows: projection.outputCount, cols: projection.inputCount, rank: a.shape[0], scale: Float(scale))
+            return FusedProjection(key: stem + "weight", base: fused.base, fused: fused.fused,
                                    rows: projection.outputCount, cols: projection.inputCount, basePacking: packing)
         }
+    }
+
+    /// `W + scale·B·A` row by row with a fixed summation order (k = 0, 1, …, r−1 for every
+    /// element), so a fuse gives the same bits on every machine and thread count; DoRA rows are
+    /// then scaled to `m / ‖row‖` (norm summed in float64).
+    static func fuse(base: [Float], a: [Float], b: [Float], magnitude: [Float]?, rows: Int, cols: Int, rank: Int,
+                     scale: Float) -> (base: [Float], fused: [Float]) {
+        var fused = base
+        var delta = [Float](repeating: 0, count: cols)
+        fused.withUnsafeMutableBufferPointer { f in
+            a.withUnsafeBufferPointer { av in
+                b.withUnsafeBufferPointer { bv in
+                    delta.withUnsafeMutableBufferPointer { d in
+                        for i in 0..<rows {
+                            for j in 0..<cols { d[j] = 0 }
+                            for k in 0..<rank {
+                                let coefficient = bv[i * rank + k], row = av.baseAddress! + k * cols
+                                for j in 0..<cols { d[j] += coefficient * row[j] }
+                            }
+                            let out = f.baseAddress! + i * cols
+                            for j in 0..<cols { out[j] += scale * d[j] }
+                            if let magnitude {
+                                var squares = 0.0
+                                for j in 0..<cols { squares += Double(out[j]) * Double(out[j]) }
+                                let factor = magnitude[i] / Float(squares.squareRoot())
+                                for j in 0..<cols { out[j] *= factor }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (base, fused)
     }
 
     /// This model with the adapters fused into its weights, for generation at the base model's
@@ -76,7 +139,7 @@ extension LlamaModel {
             tree[stem + ".biases"] = nil
             var packing: (bits: Int, groupSize: Int)?
             switch precision {
-            case .float32: packing = nil
+            case .float: packing = nil
             case .keep: packing = p.basePacking
             case .quantized(let bits, let groupSize): packing = (bits, groupSize)
             }
@@ -89,6 +152,22 @@ extension LlamaModel {
             } else {
                 tree[stem + ".weight"] = Tensor(p.fused, shape: [p.rows, p.cols])
             }
+        }
+        return try withParameters(tree)
+    }
+
+    /// This model with the weights `stored` (key path → dense float32 values in this model's row
+    /// order, e.g. fused weights as a file stores them) replacing those projections.
+    public func replacingWeights(_ stored: [String: [Float]]) throws -> LlamaModel {
+        var tree = parameters
+        for (key, values) in stored {
+            let stem = String(key.dropLast(".weight".count))
+            guard let projection = linearWeights(stem: stem) else {
+                throw ModelError.invalidInput("\(key) is not a projection of this model")
+            }
+            tree[stem + ".scales"] = nil
+            tree[stem + ".biases"] = nil
+            tree[stem + ".weight"] = Tensor(values, shape: [projection.outputCount, projection.inputCount])
         }
         return try withParameters(tree)
     }

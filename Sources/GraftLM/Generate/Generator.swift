@@ -94,7 +94,7 @@ public struct Generator {
         var reason = FinishReason.maxTokens
 
         let start = Date()
-        var logits = try model.step(Array(prompt[cache.length...]), cache: cache)
+        var logits = try loaded.step(Array(prompt[cache.length...]), cache: cache)
         statistics.promptSeconds = Date().timeIntervalSince(start)
         let decodeStart = Date()
         while produced.count < options.maxTokens {
@@ -106,7 +106,7 @@ public struct Generator {
             if !piece.isEmpty { text += piece; onText(piece) }
             if produced.count == options.maxTokens { break }
             if cache.length >= model.config.contextLength { reason = .contextLength; break }
-            logits = try model.step([token], cache: cache)
+            logits = try loaded.step([token], cache: cache)
             statistics.decodeSteps += 1
             Generator.trimAllocatorCache()
         }

@@ -11,6 +11,8 @@ public struct LoadedModel {
     public let chatTemplate: ChatTemplate?
     /// The file the model came from.
     public let file: URL
+    /// LoRA adapters applied on the side at every step (`--no-fuse`), or nil.
+    public internal(set) var adapters: SideAdapters? = nil
 
     /// Loads model, tokenizer (`tokenizer.ggml.*`) and chat template (`tokenizer.chat_template`)
     /// from one GGUF file.
@@ -35,7 +37,7 @@ public struct LoadedModel {
 
     /// The same tokenizer and template over another model (e.g. one with adapters fused in).
     public func replacingModel(_ model: LlamaModel) -> LoadedModel {
-        LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, file: file)
+        LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, file: file, adapters: adapters)
     }
 
     /// Ids that end generation: the model's EOS ids (or the tokenizer's EOS when the model

@@ -22,11 +22,14 @@ extension Trainer {
         return try runDirectory.save(checkpoint)
     }
 
-    /// Restores adapters, optimizer, schedule position, data position and metrics.
-    func restore(from url: URL) throws {
+    /// Restores adapters, optimizer, schedule position, data position and metrics. A checkpoint
+    /// of another base model is refused unless `force`.
+    func restore(from url: URL, force: Bool = false) throws {
         let c = try TrainingCheckpoint(contentsOf: url)
-        guard c.baseFingerprint == model.fingerprint else {
-            throw CheckpointError(file: url.path, problem: "belongs to another base model (fingerprint \(c.baseFingerprint), this model is \(model.fingerprint))")
+        if c.baseFingerprint != model.fingerprint {
+            let problem = "belongs to another base model (fingerprint \(c.baseFingerprint), this model is \(model.fingerprint))"
+            guard force else { throw CheckpointError(file: url.path, problem: problem + "; pass --force to continue on this model anyway") }
+            log("warning: --force: \(url.path) \(problem)")
         }
         let expected = Set(adapters.flattened().map(\.path))
         guard Set(c.adapters.keys) == expected else {
@@ -38,7 +41,11 @@ extension Trainer {
             throw CheckpointError(file: url.path, problem: "adapter \(path) has shape \(t.shape), the recipe makes \(adapters[path]!.shape)")
         }
         adapters = ParameterTree(flattened: c.adapters.map { ($0.key, $0.value) })
-        try optimizer.restore(state: c.optimizerState, step: c.optimizerStep)
+        do {
+            try optimizer.restore(state: c.optimizerState, step: c.optimizerStep)
+        } catch {
+            throw CheckpointError(file: url.path, problem: "its \(c.optimizerName) state does not fit the recipe's \(recipe.optimizer.name.rawValue) optimizer: \(error)")
+        }
         step = c.step
         batches.position = BatchPosition(epoch: c.dataEpoch, index: c.dataIndex)
         metrics = try TrainingMetrics(jsonLines: c.metrics)

@@ -29,8 +29,9 @@ public final class Trainer {
     public var log: (String) -> Void
 
     /// Sets up a run: adapters on the recipe's targets, optimizer, schedule and data order, or
-    /// everything restored from `resume` (a checkpoint file of this same base model).
-    public init(recipe: Recipe, model: AdaptableModel, dataset: Dataset, resume: URL? = nil,
+    /// everything restored from `resume` (a checkpoint file of this same base model; another
+    /// base only with `force`).
+    public init(recipe: Recipe, model: AdaptableModel, dataset: Dataset, resume: URL? = nil, force: Bool = false,
                 reporter: ProgressReporter? = nil, log: @escaping (String) -> Void = { print($0) }) throws {
         self.recipe = recipe
         self.model = model
@@ -53,7 +54,7 @@ public final class Trainer {
         adapters = try model.makeAdapters(modules: recipe.lora.targets.map(\.modulePath), layers: layers, lora: lora,
                                           key: key.folded(with: -1))
         eval(adapters.tensors)
-        if let resume { try restore(from: resume) }
+        if let resume { try restore(from: resume, force: force) }
     }
 
     /// Trainable parameters (adapters).

@@ -15,9 +15,17 @@ public struct TrainingSession {
     ///   - recipePath: the recipe file; nil when resuming from a checkpoint that carries one.
     ///   - overrides: `key.path=value` overrides (`--set`).
     ///   - resume: a checkpoint file or run folder to continue.
-    public init(recipePath: String?, overrides: [String], resume: String?, reporter: ProgressReporter? = nil,
-                log: @escaping (String) -> Void = { print($0) }) throws {
+    ///   - force: resume even when the recipe makes it another run (``RecipeChange/Kind/differentRun(reason:)``)
+    ///     or the checkpoint belongs to another base model.
+    ///   - warn: receives one `warning: key changed old → new` line per recipe value that differs
+    ///     from the checkpoint's recipe (standard error by default).
+    /// - Throws: ``ResumeRefusal`` before anything is loaded or written when the recipe changes
+    ///   what the run is; ``RecipeError``, ``CheckpointError``, ``ModelError``, ``DatasetError``.
+    public init(recipePath: String?, overrides: [String], resume: String?, force: Bool = false,
+                reporter: ProgressReporter? = nil, log: @escaping (String) -> Void = { print($0) },
+                warn: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
         let checkpoint = try resume.map(CheckpointDirectory.resolve)
+        let stored = try checkpoint.map { try Recipe.stored(in: TrainingCheckpoint(contentsOf: $0), at: $0) }
         if let recipePath {
             recipe = try Recipe.load(path: recipePath, overrides: overrides)
         } else if let checkpoint {
@@ -25,6 +33,11 @@ public struct TrainingSession {
         } else {
             throw RecipeError(.unreadable, at: .wholeFile(path: "graft train"), keyPath: "",
                               "give a recipe file, or --resume with a checkpoint")
+        }
+        if let stored, let checkpoint {
+            let changes = recipe.changes(from: stored)
+            for change in changes { warn(change.warning) }
+            try ResumeRefusal.check(changes, checkpoint: checkpoint.path, force: force)
         }
         let modelURL = try ModelLocator.resolve(recipe.model.path)
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
@@ -35,7 +48,8 @@ public struct TrainingSession {
         let encoder = ExampleEncoder(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate, maskPrompt: recipe.data.maskPrompt)
         dataset = try Dataset(directory: recipe.data.dir, encoder: encoder, maxSequenceLength: recipe.train.maxSeqLength)
         try Self.checkFormat(recipe.data.format, dataset)
-        trainer = try Trainer(recipe: recipe, model: model.model, dataset: dataset, resume: checkpoint, reporter: reporter, log: log)
+        trainer = try Trainer(recipe: recipe, model: model.model, dataset: dataset, resume: checkpoint, force: force,
+                              reporter: reporter, log: log)
     }
 
     static func checkFormat(_ format: Recipe.DataFormat, _ dataset: Dataset) throws {
