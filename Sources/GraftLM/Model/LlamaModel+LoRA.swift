@@ -61,9 +61,25 @@ extension LlamaModel: AdaptableModel {
         return String(format: "fnv1a64:%016llx", hash)
     }
 
+    /// Logits `[B, T, V]` for int32 tokens `[B, T]` with `adapters` applied; `dropoutKey` turns
+    /// on LoRA dropout.
     public func logits(_ tokens: Tensor, adapters: ParameterTree, lora: LoRAConfig, dropoutKey: RandomKey?) -> Tensor {
         let a = Adapters(tree: adapters, lora: lora, dropoutKey: dropoutKey)
         return outputLogits(hiddenStates(tokens, cache: nil, layerLimit: nil, adapters: a))
+    }
+
+    /// The output head runs only on the trained positions: their hidden states are gathered
+    /// before the final norm and head, so the `[B, T, V]` logits (and their gradient) of prompt
+    /// and padding positions are never made. Equal to the masked mean over full logits.
+    public func loss(_ batch: TrainingBatch, adapters: ParameterTree, lora: LoRAConfig, dropoutKey: RandomKey?) -> Tensor {
+        let a = Adapters(tree: adapters, lora: lora, dropoutKey: dropoutKey)
+        let hidden = hiddenStates(batch.inputs, cache: nil, layerLimit: nil, adapters: a)
+        let positions = batch.lossMask.indices.filter { batch.lossMask[$0] }.map { Int32($0) }
+        guard !positions.isEmpty else { return Tensor.zeros([]) }
+        let rows = hidden.reshaped([batch.batchSize * batch.length, config.hiddenSize])
+            .take(Tensor(positions, shape: [positions.count]), axis: 0)
+        let targets = Tensor(positions.map { batch.targetIDs[Int($0)] }, shape: [positions.count])
+        return Tensor.crossEntropy(logits: outputLogits(rows), targets: targets)
     }
 
     public func makeAdapters(modules: [String], layers: [Int], lora: LoRAConfig, key: RandomKey) throws -> ParameterTree {

@@ -60,10 +60,19 @@ public final class Trainer {
     /// Trainable parameters (adapters).
     public var trainableParameterCount: Int { adapters.parameterCount }
 
+    /// Bytes of freed tensor memory kept for reuse while training. A step's buffers come in
+    /// many sizes that recur only in the next step; keeping them would add their total to the
+    /// resident memory for no measurable speed (SmolLM2 quickstart: peak RSS 0.95 → 0.75 GB
+    /// with no cache, at the same tokens/s).
+    public static let allocatorCacheLimit = 0
+
     /// Runs to the end (or until Ctrl-C / a non-finite loss); saves checkpoints as the recipe
     /// says and a final one. Returns how the run ended.
     public func run() throws -> TrainingOutcome {
         TrainingSignals.install()
+        let previousCacheLimit = Allocator.cacheLimit
+        Allocator.cacheLimit = Self.allocatorCacheLimit
+        defer { Allocator.cacheLimit = previousCacheLimit }
         reporter.start(at: step)
         let start = Date()
         var window = (time: Date(), steps: 0, tokens: 0, realTokens: 0, loss: 0.0)
@@ -124,11 +133,9 @@ public final class Trainer {
         var lossSum = 0.0, tokens = 0, realTokens = 0
         for micro in 0..<recipe.train.gradAccumulation {
             let batch = batches.next()!
-            let inputs = batch.inputs, targets = batch.targets, mask = batch.mask
             let dropout = lora.dropout > 0 ? key.folded(with: step * recipe.train.gradAccumulation + micro) : nil
             let (loss, grads) = valueAndGrad(adapters) { p in
-                Tensor.crossEntropy(logits: self.model.logits(inputs, adapters: p, lora: self.lora, dropoutKey: dropout),
-                                    targets: targets, mask: mask)
+                self.model.loss(batch, adapters: p, lora: self.lora, dropoutKey: dropout)
             }
             let sums = try accumulator.add(grads, weight: Double(batch.tokenCount))
             eval([loss] + sums)
@@ -151,8 +158,7 @@ public final class Trainer {
         var total = 0.0, tokens = 0
         for _ in 0..<count {
             let batch = iterator.next()!
-            let loss = Tensor.crossEntropy(logits: model.logits(batch.inputs, adapters: adapters, lora: lora, dropoutKey: nil),
-                                           targets: batch.targets, mask: batch.mask)
+            let loss = model.loss(batch, adapters: adapters, lora: lora, dropoutKey: nil)
             total += loss.item(Double.self) * Double(batch.tokenCount)
             tokens += batch.tokenCount
         }
