@@ -15,13 +15,16 @@ enum GraftCLI {
         return binary
     }
 
-    /// Runs `graft arguments` with `input` on standard input (closed at once when nil) and two threads.
-    static func run(_ arguments: [String], input: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+    /// Runs `graft arguments` with `input` on standard input (closed at once when nil) and two threads;
+    /// `environment` entries are added to (or replace) the test process's variables.
+    static func run(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:],
+                    file: StaticString = #filePath, line: UInt = #line) throws -> Run {
         let process = Process()
         process.executableURL = try binary(file: file, line: line)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["GRAFT_NUM_THREADS"] = "2"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out

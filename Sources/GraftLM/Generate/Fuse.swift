@@ -50,7 +50,13 @@ public enum ModelFuser {
         }
         switch format {
         case .safetensors:
-            let contents = try FuseHuggingFaceFolder.prepare(model: model, fused: fused, precision: precision)
+            var tokenizer: HuggingFaceTokenizerFiles?
+            do {
+                tokenizer = try HuggingFaceTokenizerFiles(gguf: source, contextLength: model.config.contextLength)
+            } catch {
+                log("warning: the folder gets no tokenizer files: \(error)")
+            }
+            let contents = try FuseHuggingFaceFolder.prepare(model: model, fused: fused, precision: precision, tokenizer: tokenizer)
             report = contents.report
             try check(report, bits: bitsText, force: force, log: log)
             try AtomicDirectory.write(to: output, replacing: force) { folder in

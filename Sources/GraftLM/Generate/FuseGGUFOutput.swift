@@ -15,31 +15,69 @@ public enum FuseGGUFOutput {
         public var report: FuseQuantizationReport
     }
 
-    /// The GGUF type for a weight: `.float32` → F32; `.keep` → the source's type (F32 when Graft
-    /// cannot encode it); `.quantized` → Q8_0 (8 bits) or Q4_1 (4 bits), group size 32 only.
-    static func targetType(source: GGMLType, precision: FusePrecision, isMatrix: Bool, columns: Int) -> GGMLType {
-        guard isMatrix, columns % 32 == 0 else { return .f32 }
-        switch precision {
-        case .float32: return .f32
-        case .keep: return FuseGGMLQuantizer.supportedTypes.contains(source) || source == .f32 ? source : .f32
-        case .quantized(let bits, _): return bits == 8 ? .q8_0 : .q4_1
+    /// The ggml types matrices are written as.
+    public struct WeightTypes: Sendable, Equatable {
+        /// Float matrices (`.float32` precision, and matrices whose rows are not blocks of 32):
+        /// F32, F16 or BF16.
+        public var float: GGMLType
+        /// 4-bit matrices: Q4_1 (offset and scale per block) or Q4_0 (scale only).
+        public var fourBit: GGMLType
+
+        /// F32 floats and Q4_1 for 4 bits (what `graft fuse` writes).
+        public static let standard = WeightTypes(float: .f32, fourBit: .q4_1)
+
+        /// Types for `float` and `fourBit`.
+        public init(float: GGMLType, fourBit: GGMLType) {
+            self.float = float
+            self.fourBit = fourBit
         }
     }
 
-    /// `general.file_type` for the output's main weight type.
-    static func fileType(_ precision: FusePrecision, source: GGUFFile) -> UInt32 {
+    /// The GGUF type for a weight: `.float32` → `types.float`; `.keep` → the source's type when
+    /// it is Q4_0, Q4_1 or Q8_0, else `types.float`; `.quantized` → Q8_0 (8 bits) or `types.fourBit`, group size
+    /// 32 only. Vectors (norms) stay F32, as llama.cpp keeps them.
+    static func targetType(source: GGMLType, precision: FusePrecision, isMatrix: Bool, columns: Int,
+                           types: WeightTypes = .standard) -> GGMLType {
+        guard isMatrix else { return .f32 }
+        guard columns % 32 == 0 else { return types.float }
         switch precision {
-        case .float32: return 0
-        case .keep: return UInt32(source.metadata["general.file_type"]?.intValue ?? 0)
-        case .quantized(let bits, _): return bits == 8 ? 7 : 3
+        case .float32: return types.float
+        case .keep: return FuseGGMLQuantizer.supportedTypes.contains(source) ? source : types.float
+        case .quantized(let bits, _): return bits == 8 ? .q8_0 : types.fourBit
         }
+    }
+
+    /// `general.file_type` (llama.cpp's `llama_ftype`) for the output's main weight type.
+    static func fileType(_ precision: FusePrecision, source: GGUFFile, types: WeightTypes = .standard) -> UInt32 {
+        switch precision {
+        case .float32: return types.float == .f16 ? 1 : types.float == .bf16 ? 32 : 0
+        case .keep: return UInt32(source.metadata["general.file_type"]?.intValue ?? 0)
+        case .quantized(let bits, _): return bits == 8 ? 7 : types.fourBit == .q4_0 ? 2 : 3
+        }
+    }
+
+    /// Little-endian F16 or BF16 bytes of `values`.
+    static func halfBytes(_ values: [Float], type: GGMLType) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: values.count * 2)
+        bytes.withUnsafeMutableBufferPointer { out in
+            for (i, v) in values.enumerated() {
+                let h = type == .bf16 ? HalfPrecision.bfloat16Bits(from: v) : HalfPrecision.halfBits(from: v)
+                out[2 * i] = UInt8(h & 0xFF)
+                out[2 * i + 1] = UInt8(h >> 8)
+            }
+        }
+        return bytes
     }
 
     /// Builds the output from `source` (the GGUF `model` was loaded from) and the fused weights.
     /// - Throws: ``FuseError/unsupported(_:)`` for a model not in GGUF row order or a group
     ///   size other than 32; ``GGUFError`` for unreadable source tensors.
+    /// With no `fused` weights this re-encodes the source model (`graft convert`).
     public static func prepare(source: GGUFFile, model: LlamaModel, fused: [FusedProjection],
-                               precision: FusePrecision) throws -> Contents {
+                               precision: FusePrecision, types: WeightTypes = .standard) throws -> Contents {
+        guard [.f32, .f16, .bf16].contains(types.float), [.q4_0, .q4_1].contains(types.fourBit) else {
+            throw FuseError.unsupported("GGUF matrices can be written as F32, F16, BF16, Q4_0, Q4_1 or Q8_0")
+        }
         guard model.adapterRowOrder == .interleaved else {
             throw FuseError.unsupported("GGUF output needs a model loaded from a GGUF (interleaved q/k rows)")
         }
@@ -53,15 +91,17 @@ public enum FuseGGUFOutput {
         for key in source.metadataKeys where key != "general.alignment" {
             writer.setValue(source.metadata[key]!, forKey: key)
         }
-        writer.setValue(.uint32(fileType(precision, source: source)), forKey: "general.file_type")
+        writer.setValue(.uint32(fileType(precision, source: source, types: types)), forKey: "general.file_type")
         var measurements: [FusedDeltaMeasurement] = []
         for tensor in source.tensors {
             let shape = tensor.shape, isMatrix = shape.count == 2
-            let type = targetType(source: tensor.type, precision: precision, isMatrix: isMatrix, columns: shape.last ?? 0)
+            let type = targetType(source: tensor.type, precision: precision, isMatrix: isMatrix, columns: shape.last ?? 0, types: types)
             if fusedByName[tensor.name] != nil || type != tensor.type {
                 let values = try fusedByName[tensor.name]?.fused ?? tensor.floats()
                 if type == .f32 {
                     try writer.addTensor(name: tensor.name, shape: shape, floats: values)
+                } else if type == .f16 || type == .bf16 {
+                    try writer.addTensor(name: tensor.name, type: type, shape: shape, bytes: halfBytes(values, type: type))
                 } else {
                     let bytes = FuseGGMLQuantizer.quantize(values, type: type)
                     if let f = fusedByName[tensor.name] {

@@ -15,6 +15,17 @@ public enum FuseHuggingFaceFolder {
         public var config: [String: Any]
         /// Re-quantization measurements of the fused weights (empty for float32 output).
         public var report: FuseQuantizationReport
+        /// `tokenizer.json`, `tokenizer_config.json` and friends (nil: none written).
+        public var tokenizer: HuggingFaceTokenizerFiles?
+    }
+
+    /// `config.json`'s `torch_dtype` for float tensors stored as `type`.
+    static func torchDType(_ type: SafetensorsDType) -> String {
+        switch type {
+        case .f16: return "float16"
+        case .bf16: return "bfloat16"
+        default: return "float32"
+        }
     }
 
     /// `config.json` for `config` (transformers' Llama/Qwen2 keys; `rope_theta` both at the top
@@ -53,8 +64,17 @@ public enum FuseHuggingFaceFolder {
         return json
     }
 
-    /// Builds the folder's contents from `model` with `fused` replacing the adapted weights.
-    public static func prepare(model: LlamaModel, fused: [FusedProjection], precision: FusePrecision) throws -> Contents {
+    /// Builds the folder's contents from `model` with `fused` replacing the adapted weights
+    /// (none: the model as it is, which is `graft convert`).
+    ///
+    /// Float tensors, and the scales and biases of packed ones, are stored as `floatType`
+    /// (F32, F16 or BF16), as mlx-lm stores them in the model's dtype; `tokenizer` files are
+    /// written next to the weights.
+    public static func prepare(model: LlamaModel, fused: [FusedProjection], precision: FusePrecision,
+                               floatType: SafetensorsDType = .f32, tokenizer: HuggingFaceTokenizerFiles? = nil) throws -> Contents {
+        guard [.f32, .f16, .bf16].contains(floatType) else {
+            throw FuseError.unsupported("float tensors can be stored as F32, F16 or BF16, not \(floatType.rawValue)")
+        }
         let fusedByKey = Dictionary(uniqueKeysWithValues: fused.map { ($0.key, $0) })
         let flat = Dictionary(uniqueKeysWithValues: model.parameters.flattened().map { ($0.path, $0.tensor) })
         let heads = model.attentionHeads
@@ -94,8 +114,8 @@ public enum FuseHuggingFaceFolder {
                     // Untouched and already on the target grid: move the packed rows as they are.
                     let words = packed.packed.toArray(as: UInt32.self), groups = packed.cols / packed.groupSize
                     try writer.add(stem + ".weight", integers: toHF(words, columns: packed.packed.shape[1], key: key), shape: packed.packed.shape)
-                    try writer.add(stem + ".scales", floats: toHF(packed.scales.toArray(as: Float.self), columns: groups, key: key), shape: packed.scales.shape)
-                    try writer.add(stem + ".biases", floats: toHF(packed.biases.toArray(as: Float.self), columns: groups, key: key), shape: packed.biases.shape)
+                    try writer.add(stem + ".scales", floats: toHF(packed.scales.toArray(as: Float.self), columns: groups, key: key), shape: packed.scales.shape, as: floatType)
+                    try writer.add(stem + ".biases", floats: toHF(packed.biases.toArray(as: Float.self), columns: groups, key: key), shape: packed.biases.shape, as: floatType)
                     continue
                 }
                 let dense = fusedByKey[key]?.fused ?? denseValues(tensor, packed)
@@ -106,19 +126,20 @@ public enum FuseHuggingFaceFolder {
                                                               fused: toHF(f.fused, columns: columns, key: key), quantized: q.dequantize()))
                 }
                 try writer.add(stem + ".weight", integers: q.packed, shape: [shape[0], q.wordsPerRow])
-                try writer.add(stem + ".scales", floats: q.scales, shape: [shape[0], q.groupsPerRow])
-                try writer.add(stem + ".biases", floats: q.biases, shape: [shape[0], q.groupsPerRow])
+                try writer.add(stem + ".scales", floats: q.scales, shape: [shape[0], q.groupsPerRow], as: floatType)
+                try writer.add(stem + ".biases", floats: q.biases, shape: [shape[0], q.groupsPerRow], as: floatType)
             } else {
                 let dense = fusedByKey[key]?.fused ?? denseValues(tensor, packed)
-                try writer.add(key, floats: toHF(dense, columns: columns, key: key), shape: shape)
+                try writer.add(key, floats: toHF(dense, columns: columns, key: key), shape: shape, as: floatType)
             }
         }
         var config = try configJSON(model.config)
+        config["torch_dtype"] = torchDType(floatType)
         if let quantization = quantizationJSON(packings) {
             config["quantization"] = quantization
             config["quantization_config"] = quantization
         }
-        return Contents(weights: writer, config: config, report: FuseQuantizationReport(layers: measurements))
+        return Contents(weights: writer, config: config, report: FuseQuantizationReport(layers: measurements), tokenizer: tokenizer)
     }
 
     /// Writes prepared contents into `folder` (an existing, empty folder).
@@ -126,6 +147,7 @@ public enum FuseHuggingFaceFolder {
         try contents.weights.write(to: folder.appendingPathComponent(SafetensorsShardedModel.singleFileName))
         let data = try JSONSerialization.data(withJSONObject: contents.config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(data + Data("\n".utf8), to: folder.appendingPathComponent("config.json"))
+        try contents.tokenizer?.write(into: folder)
     }
 
     /// Loads a folder written by ``write(_:into:)`` (or any single-file Hugging Face Llama
