@@ -14,7 +14,8 @@ final class ConvertTests: XCTestCase {
     }
 
     private struct Reference: Decodable {
-        struct FileFacts: Decodable { let bytes: Int; let fnv1a64: String }
+        struct FileFacts: Decodable { let bytes: Int; let checksum: String }
+        struct GGUFCheck: Decodable { let bytes: Int; let checksum: String; let identical_bytes_fraction: Double }
         struct Message: Decodable { let role: String; let content: String }
         struct Case: Decodable {
             let name: String
@@ -27,6 +28,7 @@ final class ConvertTests: XCTestCase {
         let greedy_tokens: Int
         let files: [String: FileFacts]
         let cases: [Case]
+        let gguf_checks: [String: GGUFCheck]
     }
 
     private static func reference() throws -> Reference {
@@ -35,14 +37,19 @@ final class ConvertTests: XCTestCase {
         return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }
 
-    /// FNV-1a, 64 bits, as convert_reference.py computes it.
-    private static func fnv1a64(_ url: URL) throws -> String {
-        let data = try Data(contentsOf: url, options: .alwaysMapped)
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// convert_reference.py's checksum: Σ (word_i + 1)·(i + 1) mod 2⁶⁴ over the file as
+    /// little-endian 32-bit words (zero-padded).
+    private static func checksum(_ url: URL) throws -> String {
+        var data = try Data(contentsOf: url, options: .alwaysMapped)
+        if data.count % 4 != 0 { data.append(contentsOf: [UInt8](repeating: 0, count: 4 - data.count % 4)) }
+        var sum: UInt64 = 0
         data.withUnsafeBytes { raw in
-            for byte in raw.bindMemory(to: UInt8.self) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            for i in 0..<(raw.count / 4) {
+                let word = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                sum = sum &+ (word &+ 1) &* UInt64(i + 1)
+            }
         }
-        let hex = String(hash, radix: 16)
+        let hex = String(sum, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
@@ -70,16 +77,23 @@ final class ConvertTests: XCTestCase {
         let run = try GraftCLI.run(["convert", "--model", LlamaTestSupport.modelURL.path, "--out", folder.path] + reference.convert_args)
         XCTAssertEqual(run.status, 0, run.stderr)
         let after = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("after:") }, run.stdout)
-        let bits = try XCTUnwrap(Double(after.split(separator: " ")[1]), String(after))
-        XCTAssertGreaterThanOrEqual(bits, 5.0)
-        XCTAssertLessThan(bits, 5.01, "norms are the only F32 tensors besides scales and biases")
+        // Every matrix: 4 bits + an F32 scale and bias per 64 weights = 5 bits; norms: F32.
+        let source = try GGUFFile(path: LlamaTestSupport.modelURL.path)
+        var bitSum = 0.0, weightTotal = 0.0
+        for tensor in source.tensorInfos {
+            let count = Double(tensor.shape.reduce(1, *))
+            bitSum += count * (tensor.shape.count == 2 ? 4 + 2 * 32 / 64 : 32)
+            weightTotal += count
+        }
+        XCTAssertTrue(after.hasPrefix("after:  " + String(format: "%.2f", bitSum / weightTotal) + " bits/weight"), String(after))
 
         let written = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         XCTAssertEqual(written, reference.files.keys.sorted())
         for name in written {
             let facts = try XCTUnwrap(reference.files[name])
             let url = folder.appendingPathComponent(name)
-            XCTAssertEqual(try Self.fnv1a64(url), facts.fnv1a64,
+            XCTAssertEqual(try Data(contentsOf: url).count, facts.bytes, name)
+            XCTAssertEqual(try Self.checksum(url), facts.checksum,
                            "\(name) differs from the bytes mlx-lm read: convert changed; re-run scripts/fixtures/convert_reference.py")
         }
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json"))) as? [String: Any])
@@ -160,7 +174,20 @@ final class ConvertTests: XCTestCase {
             .info("model.layers.3.mlp.down_proj.scales")
         XCTAssertEqual(scales.dtype, .f16)
         XCTAssertEqual(scales.shape, [576, 1536 / 32])
-        XCTAssertLessThan(result.after.bitsPerWeight, result.before.bitsPerWeight + 0.1)
+        // MLX groups carry a scale and a bias (F16 here): Q4_1 blocks → 4 + 32/32 = 5 bits, Q8_0
+        // blocks (no offset in GGUF) → 8 + 32/32 = 9 bits; F32 norms → F16.
+        var bitSum = 0.0, weightTotal = 0.0
+        for tensor in try GGUFFile(path: LlamaTestSupport.modelURL.path).tensorInfos {
+            let count = Double(tensor.shape.reduce(1, *))
+            let bits: Double = switch tensor.type {
+            case .q4_1: 5
+            case .q8_0: 9
+            default: 16
+            }
+            bitSum += count * bits
+            weightTotal += count
+        }
+        XCTAssertEqual(result.after.bitsPerWeight, bitSum / weightTotal, accuracy: 1e-9)
         XCTAssertLessThan(LlamaTestSupport.relativeError(try lastLogits(LoadedModel.load(path: packed).model, prompt),
                                                          try lastLogits(source.model, prompt)), 1e-5)
 
@@ -177,13 +204,17 @@ final class ConvertTests: XCTestCase {
     }
 
     /// GGUF outputs hold the requested block types with their sizes (Q8_0: 34 bytes per 32
-    /// weights = 8.5 bits; Q4_0: 18 bytes = 4.5 bits; F16: 16 bits), keep the tokenizer and chat
-    /// template, and load back with the source's next token.
+    /// weights = 8.5 bits; Q4_0: 18 bytes = 4.5 bits; F16: 16 bits), are byte-identical to the
+    /// files in which convert_reference.py found every block equal to gguf-py's quantizers, keep
+    /// the tokenizer and chat template, and load back with the source's next token (the error
+    /// growing as the grid coarsens: F16 < Q8_0 < Q4_0).
     func testGGUFBlockTypes() throws {
         let directory = try LlamaTestSupport.temporaryDirectory(self)
         let source = try LlamaTestSupport.model()
         let prompt = try chatPrompt(source)
         let expected = try lastLogits(LlamaTestSupport.denseModel().model, prompt)
+        let checks = try Self.reference().gguf_checks
+        var errors: [String: Float] = [:]
         let cases: [(name: String, bits: Int?, fourBit: GGMLType, dequantize: Bool, type: GGMLType, bitsPerWeight: Double)] = [
             ("q8_0", 8, .q4_1, false, .q8_0, 8.5), ("q4_0", 4, .q4_0, false, .q4_0, 4.5), ("f16", nil, .q4_1, true, .f16, 16),
         ]
@@ -196,6 +227,9 @@ final class ConvertTests: XCTestCase {
             options.dtype = .f16
             let url = directory.appendingPathComponent(c.name + ".gguf")
             let result = try ModelConverter.convert(source: LlamaTestSupport.modelURL, output: url, options: options)
+            let check = try XCTUnwrap(checks[c.name])
+            XCTAssertEqual(check.identical_bytes_fraction, 1, "\(c.name): gguf-py's quantizer on the same weights")
+            XCTAssertEqual(try Self.checksum(url), check.checksum, "\(c.name): not the bytes convert_reference.py checked")
             let file = try GGUFFile(path: url.path)
             XCTAssertEqual(try file.requireTensor("blk.0.attn_q.weight").type, c.type, c.name)
             XCTAssertEqual(try file.requireTensor("blk.0.attn_norm.weight").type, .f32, "\(c.name): norms stay F32")
@@ -205,8 +239,10 @@ final class ConvertTests: XCTestCase {
             XCTAssertEqual(loaded.tokenizer.chatTemplate, source.tokenizer.chatTemplate, c.name)
             let logits = try lastLogits(loaded.model, prompt)
             XCTAssertEqual(argmax(logits), argmax(expected), c.name)
-            XCTAssertLessThan(LlamaTestSupport.relativeError(logits, expected), 0.25, "\(c.name) vs the float model")
+            errors[c.name] = LlamaTestSupport.relativeError(logits, expected)
         }
+        XCTAssertLessThan(errors["f16"]!, errors["q8_0"]!, "\(errors)")
+        XCTAssertLessThan(errors["q8_0"]!, errors["q4_0"]!, "\(errors)")
     }
 
     /// Refusals through the binary: an existing output (kept intact) unless --force, a group
