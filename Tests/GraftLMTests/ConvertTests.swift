@@ -159,6 +159,46 @@ final class ConvertTests: XCTestCase {
         }
     }
 
+    /// A Hugging Face folder becomes a GGUF with the source's llama.cpp metadata: GGUF → float32
+    /// folder → GGUF gives the tensors (names, types, bytes) of GGUF → GGUF, the same tokens,
+    /// token types and merges, special ids and chat template, in F32 and in Q8_0.
+    func testFolderToGGUFRoundTrip() throws {
+        let directory = try LlamaTestSupport.temporaryDirectory(self)
+        var options = ConvertOptions()
+        options.dequantize = true
+        let folder = directory.appendingPathComponent("f32")
+        _ = try ModelConverter.convert(source: LlamaTestSupport.modelURL, output: folder, options: options)
+        let original = try GGUFFile(path: LlamaTestSupport.modelURL.path)
+        for (name, bits) in [("f32", nil), ("q8_0", 8)] as [(String, Int?)] {
+            var gguf = ConvertOptions()
+            gguf.format = .gguf
+            gguf.dequantize = bits == nil
+            gguf.quantizeBits = bits
+            let direct = directory.appendingPathComponent("direct-\(name).gguf"), viaFolder = directory.appendingPathComponent("folder-\(name).gguf")
+            _ = try ModelConverter.convert(source: LlamaTestSupport.modelURL, output: direct, options: gguf)
+            _ = try ModelConverter.convert(source: folder, output: viaFolder, options: gguf)
+            let expected = try GGUFFile(path: direct.path), found = try GGUFFile(path: viaFolder.path)
+            XCTAssertEqual(Set(found.tensorNames), Set(expected.tensorNames), name)
+            for tensor in expected.tensors {
+                let other = try found.requireTensor(tensor.name)
+                XCTAssertEqual(other.type, tensor.type, "\(name) \(tensor.name)")
+                XCTAssertEqual(other.shape, tensor.shape, "\(name) \(tensor.name)")
+                XCTAssertTrue(other.data.elementsEqual(tensor.data), "\(name) \(tensor.name): bytes differ")
+            }
+            for key in ["tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens", "tokenizer.ggml.token_type",
+                        "tokenizer.ggml.merges", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                        "tokenizer.ggml.padding_token_id", "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.add_bos_token",
+                        "tokenizer.chat_template", "llama.context_length", "llama.embedding_length", "llama.block_count",
+                        "llama.feed_forward_length", "llama.attention.head_count", "llama.attention.head_count_kv",
+                        "llama.rope.freq_base", "llama.attention.layer_norm_rms_epsilon", "llama.rope.dimension_count",
+                        "general.file_type"] {
+                XCTAssertEqual(found.metadata[key], expected.metadata[key], "\(name): \(key)")
+                XCTAssertNotNil(found.metadata[key], "\(name): \(key)")
+            }
+            XCTAssertEqual(found.metadata["tokenizer.ggml.tokens"], original.metadata["tokenizer.ggml.tokens"])
+        }
+    }
+
     /// Keeping the source's Q4_1 blocks with F16 scales and biases is lossless (Q4_1 stores d and m
     /// in f16): the folder's logits equal the GGUF's to float rounding. An F16 float folder
     /// stores every weight as F16 and stays close to the float32 model.

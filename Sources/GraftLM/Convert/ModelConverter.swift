@@ -15,7 +15,8 @@ public struct ConvertResult: Sendable {
 /// `graft convert`: a GGUF file or Hugging Face folder re-encoded as an MLX-layout safetensors
 /// folder (config.json with its `quantization` block, packed `weight`/`scales`/`biases` per
 /// quantized matrix, tokenizer files with the chat template) or a GGUF file (Q4_0, Q4_1, Q8_0,
-/// F16, BF16 or F32 matrices; tokenizer and chat template in the metadata).
+/// F16, BF16 or F32 matrices; tokenizer and chat template in the metadata; from a folder, the
+/// llama.cpp metadata is built from config.json and the tokenizer files).
 ///
 /// This is `graft fuse` without adapters: both use ``FuseHuggingFaceFolder`` and
 /// ``FuseGGUFOutput`` to encode and write.
@@ -52,14 +53,22 @@ public enum ModelConverter {
                 try FuseHuggingFaceFolder.write(contents, into: folder)
             }
         case .gguf:
-            guard let gguf else {
-                throw ConvertError.unsupported(
-                    "\(source.path): GGUF output needs a GGUF source (Graft writes llama.cpp metadata by copying it); "
-                        + "convert the folder with llama.cpp's convert_hf_to_gguf.py, or use --format safetensors")
-            }
             let types = FuseGGUFOutput.WeightTypes(float: options.dtype.ggml, fourBit: options.ggufFourBitType)
-            let contents = try FuseGGUFOutput.prepare(source: gguf, model: model, fused: [], precision: options.precision, types: types)
-            try contents.writer.write(to: output.path)
+            if let gguf {
+                let contents = try FuseGGUFOutput.prepare(source: gguf, model: model, fused: [], precision: options.precision, types: types)
+                try contents.writer.write(to: output.path)
+            } else {
+                // A folder goes through a float32 GGUF with llama.cpp's names and metadata, written
+                // next to the output and removed afterwards.
+                let staged = output.deletingLastPathComponent()
+                    .appendingPathComponent(".\(output.lastPathComponent).float32-\(ProcessInfo.processInfo.processIdentifier).gguf")
+                defer { try? FileManager.default.removeItem(at: staged) }
+                try GGUFFromHuggingFace.writer(model: model, directory: source).write(to: staged.path)
+                let stagedFile = try GGUFFile(path: staged.path)
+                let contents = try FuseGGUFOutput.prepare(source: stagedFile, model: try LlamaModel(gguf: stagedFile), fused: [],
+                                                          precision: options.precision, types: types)
+                try contents.writer.write(to: output.path)
+            }
         }
         let after = try ModelStorage.measure(output, parameterCount: model.weightCount)
         return ConvertResult(output: output, before: before, after: after)
