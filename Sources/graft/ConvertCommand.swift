@@ -14,7 +14,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Quantize every matrix to 4 or 8 bits (default: keep the source's quantization).") var quantize: Int?
     @Option(help: "Group size with --quantize: 32, 64 or 128 (default 64; GGUF needs 32).") var groupSize: Int?
     @Option(help: "Storage of float tensors and of MLX scales/biases: f16, bf16 or f32.") var dtype: String = "f32"
-    @Option(help: "GGUF block type for --quantize 4: q4_1 or q4_0.") var q4Type: String = "q4_1"
+    @Option(help: "GGUF block type for --quantize 4: q4_1 (default) or q4_0.") var q4Type: String?
     @Flag(help: "Store every matrix as a float (in --dtype).") var dequantize = false
     @Flag(help: "Replace an existing output.") var force = false
 
@@ -27,10 +27,13 @@ struct ConvertCommand: ParsableCommand {
         options.quantizeBits = quantize
         options.groupSize = groupSize
         options.dtype = try ConvertDType(parsing: dtype)
-        switch q4Type.lowercased() {
-        case "q4_0": options.ggufFourBitType = .q4_0
-        case "q4_1": options.ggufFourBitType = .q4_1
-        default: throw ValidationError("unknown --q4-type '\(q4Type)' (choose q4_0 or q4_1)")
+        if let q4Type {
+            guard format == .gguf && quantize == 4 else { throw ValidationError("--q4-type applies to --format gguf with --quantize 4") }
+            switch q4Type.lowercased() {
+            case "q4_0": options.ggufFourBitType = .q4_0
+            case "q4_1": options.ggufFourBitType = .q4_1
+            default: throw ValidationError("unknown --q4-type '\(q4Type)' (choose q4_0 or q4_1)")
+            }
         }
         options.dequantize = dequantize
         options.force = force

@@ -309,6 +309,8 @@ final class ConvertTests: XCTestCase {
             (["--format", "gguf", "--quantize", "4", "--group-size", "64"], "cannot be written as GGUF"),
             (["--quantize", "3"], "--quantize 3 is not supported"),
             (["--dequantize", "--quantize", "8"], "exclude each other"),
+            (["--q4-type", "q4_0"], "--q4-type applies to --format gguf with --quantize 4"),
+            (["--format", "gguf", "--quantize", "4", "--q4-type", "q5_0"], "unknown --q4-type 'q5_0'"),
         ]
         for (arguments, message) in expectations {
             let run = try GraftCLI.run(["convert", "--model", model, "--out", output] + arguments)
