@@ -22,7 +22,7 @@ public struct ModelStorage: Sendable, Equatable {
     /// - Throws: the GGUF or safetensors reader's error naming the file.
     public static func measure(_ url: URL, parameterCount: Int) throws -> ModelStorage {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         guard isDirectory.boolValue else {
             let file = try GGUFFile(path: url.path)
             return ModelStorage(tensorBytes: file.tensors.reduce(0) { $0 + $1.byteRange.count }, fileBytes: file.fileSize,
