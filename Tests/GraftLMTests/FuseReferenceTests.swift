@@ -52,7 +52,7 @@ final class FuseReferenceTests: XCTestCase {
         let reference = try Self.reference()
         let loaded = try LlamaTestSupport.model()
         let folder = try LlamaTestSupport.temporaryDirectory(self)
-        try loaded.tokenizer.writeHuggingFaceFiles(to: folder, modelMaxLength: loaded.model.config.contextLength)
+        try HuggingFaceTokenizerFiles(tokenizer: loaded.tokenizer, modelMaxLength: loaded.model.config.contextLength).write(into: folder)
         for name in ["tokenizer.json", "tokenizer_config.json"] {
             XCTAssertEqual(try Self.checksum(folder.appendingPathComponent(name)), reference.checksums[name], name)
         }

@@ -59,7 +59,8 @@ public enum ModelFuser {
         let write: (URL) throws -> Void
         switch format {
         case .safetensors:
-            let contents = try FuseHuggingFaceFolder.prepare(model: model, fused: fused, precision: precision, tokenizer: loaded.tokenizer)
+            let contents = try FuseHuggingFaceFolder.prepare(model: model, fused: fused, precision: precision,
+                tokenizer: HuggingFaceTokenizerFiles(tokenizer: loaded.tokenizer, modelMaxLength: model.config.contextLength))
             (report, stored) = (contents.report, contents.stored)
             write = { url in try AtomicDirectory.write(to: url, replacing: force) { try FuseHuggingFaceFolder.write(contents, into: $0) } }
         case .gguf:

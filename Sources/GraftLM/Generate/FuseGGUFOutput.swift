@@ -18,43 +18,48 @@ public enum FuseGGUFOutput {
         public var stored: [String: [Float]]
     }
 
-    /// The GGUF type for a weight: `.float` → F32, F16 or BF16 for matrices (vectors stay F32, as
-    /// llama.cpp's converter writes them); `.keep` → the source's type (F32 when Graft cannot
-    /// encode it); `.quantized` → Q8_0 (8 bits) or Q4_1 (4 bits), group size 32 only.
-    static func targetType(source: GGMLType, precision: FusePrecision, isMatrix: Bool, columns: Int) -> GGMLType {
+    /// The GGUF type for a weight: vectors (norms) stay F32, as llama.cpp keeps them;
+    /// `.float` → `floats` (F32, F16 or BF16); `.keep` → the source's type when it is Q4_0, Q4_1
+    /// or Q8_0, else `floats`; `.quantized` → Q8_0 (8 bits) or `fourBit` (Q4_1 or Q4_0), group
+    /// size 32 only, and `floats` for rows that are not blocks of 32.
+    static func targetType(source: GGMLType, precision: FusePrecision, isMatrix: Bool, columns: Int,
+                           floats: FuseFloatType, fourBit: GGMLType = .q4_1) -> GGMLType {
         guard isMatrix else { return .f32 }
-        if case .float(let type) = precision {
-            switch type {
-            case .f32: return .f32
-            case .f16: return .f16
-            case .bf16: return .bf16
-            }
-        }
-        guard columns % 32 == 0 else { return .f32 }
         switch precision {
-        case .float: return .f32
-        case .keep: return FuseGGMLQuantizer.supportedTypes.contains(source) || source == .f32 ? source : .f32
-        case .quantized(let bits, _): return bits == 8 ? .q8_0 : .q4_1
+        case .float: return floats.ggml
+        case _ where columns % 32 != 0: return floats.ggml
+        case .keep: return FuseGGMLQuantizer.supportedTypes.contains(source) ? source : floats.ggml
+        case .quantized(let bits, _): return bits == 8 ? .q8_0 : fourBit
         }
     }
 
     /// `general.file_type` for the output's main weight type (llama.cpp's `llama_ftype`: all F32
-    /// 0, mostly F16 1, Q4_1 3, Q8_0 7, BF16 32).
-    static func fileType(_ precision: FusePrecision, source: GGUFFile) -> UInt32 {
+    /// 0, mostly F16 1, Q4_0 2, Q4_1 3, Q8_0 7, BF16 32).
+    static func fileType(_ precision: FusePrecision, source: GGUFFile, fourBit: GGMLType = .q4_1) -> UInt32 {
         switch precision {
         case .float(.f32): return 0
         case .float(.f16): return 1
         case .float(.bf16): return 32
         case .keep: return UInt32(source.metadata["general.file_type"]?.intValue ?? 0)
-        case .quantized(let bits, _): return bits == 8 ? 7 : 3
+        case .quantized(let bits, _): return bits == 8 ? 7 : fourBit == .q4_0 ? 2 : 3
         }
     }
 
-    /// Builds the output from `source` (the GGUF `model` was loaded from) and the fused weights.
-    /// - Throws: ``FuseError/unsupported(_:)`` for a model not in GGUF row order or a group
-    ///   size other than 32; ``GGUFError`` for unreadable source tensors.
-    public static func prepare(source: GGUFFile, model: LlamaModel, fused: [FusedProjection],
-                               precision: FusePrecision) throws -> Contents {
+    /// Builds the output from `source` (the GGUF `model` was loaded from) and the fused weights;
+    /// with no `fused` weights this re-encodes the source model (`graft convert`).
+    ///
+    /// `floatType` stores the matrices written as floats under `.keep` and `.quantized` (nil:
+    /// F32); `.float(type)` stores every matrix as `type`. `fourBit` is the block type of
+    /// `.quantized(bits: 4, …)`: Q4_1 (scale and offset) or Q4_0 (scale only).
+    /// - Throws: ``FuseError/unsupported(_:)`` for a model not in GGUF row order, a group size
+    ///   other than 32, a 4-bit type other than Q4_0/Q4_1 or a float type that contradicts
+    ///   `precision`; ``GGUFError`` for unreadable source tensors.
+    public static func prepare(source: GGUFFile, model: LlamaModel, fused: [FusedProjection], precision: FusePrecision,
+                               floatType: FuseFloatType? = nil, fourBit: GGMLType = .q4_1) throws -> Contents {
+        let floats = try precision.floatStorage(floatType)
+        guard [.q4_0, .q4_1].contains(fourBit) else {
+            throw FuseError.unsupported("4-bit GGUF matrices can be written as Q4_0 or Q4_1, not \(fourBit)")
+        }
         guard model.adapterRowOrder == .interleaved else {
             throw FuseError.unsupported("GGUF output needs a model loaded from a GGUF (interleaved q/k rows)")
         }
@@ -68,12 +73,13 @@ public enum FuseGGUFOutput {
         for key in source.metadataKeys where key != "general.alignment" {
             writer.setValue(source.metadata[key]!, forKey: key)
         }
-        writer.setValue(.uint32(fileType(precision, source: source)), forKey: "general.file_type")
+        writer.setValue(.uint32(fileType(precision, source: source, fourBit: fourBit)), forKey: "general.file_type")
         var measurements: [FusedDeltaMeasurement] = []
         var stored: [String: [Float]] = [:]
         for tensor in source.tensors {
             let shape = tensor.shape, isMatrix = shape.count == 2
-            let type = targetType(source: tensor.type, precision: precision, isMatrix: isMatrix, columns: shape.last ?? 0)
+            let type = targetType(source: tensor.type, precision: precision, isMatrix: isMatrix, columns: shape.last ?? 0,
+                                  floats: floats, fourBit: fourBit)
             if fusedByName[tensor.name] != nil || type != tensor.type {
                 let values = try fusedByName[tensor.name]?.fused ?? tensor.floats()
                 let fused = fusedByName[tensor.name]
@@ -81,12 +87,9 @@ public enum FuseGGUFOutput {
                 case .f32:
                     try writer.addTensor(name: tensor.name, shape: shape, floats: values)
                     if let fused { stored[fused.key] = values }
-                case .f16:
-                    try writer.addTensor(name: tensor.name, shape: shape, halfPrecisionFloats: values)
-                    if let fused { stored[fused.key] = values.map(FuseFloatType.f16.rounded) }
-                case .bf16:
-                    try writer.addTensor(name: tensor.name, type: .bf16, shape: shape, bytes: Self.bfloat16Bytes(values))
-                    if let fused { stored[fused.key] = values.map(FuseFloatType.bf16.rounded) }
+                case .f16, .bf16:
+                    try writer.addTensor(name: tensor.name, type: type, shape: shape, bytes: Self.halfBytes(values, type: floats))
+                    if let fused { stored[fused.key] = values.map(floats.rounded) }
                 default:
                     let bytes = FuseGGMLQuantizer.quantize(values, type: type)
                     if let fused {
@@ -103,13 +106,15 @@ public enum FuseGGUFOutput {
         return Contents(writer: writer, report: FuseQuantizationReport(layers: measurements), stored: stored)
     }
 
-    /// Little-endian bfloat16 bytes of `values` (round to nearest even).
-    static func bfloat16Bytes(_ values: [Float]) -> [UInt8] {
+    /// Little-endian F16 or BF16 bytes of `values` (round to nearest even).
+    static func halfBytes(_ values: [Float], type: FuseFloatType) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: values.count * 2)
-        for (i, v) in values.enumerated() {
-            let bits = HalfPrecision.bfloat16Bits(from: v)
-            bytes[2 * i] = UInt8(bits & 0xFF)
-            bytes[2 * i + 1] = UInt8(bits >> 8)
+        bytes.withUnsafeMutableBufferPointer { out in
+            for (i, v) in values.enumerated() {
+                let h = type == .bf16 ? HalfPrecision.bfloat16Bits(from: v) : HalfPrecision.halfBits(from: v)
+                out[2 * i] = UInt8(h & 0xFF)
+                out[2 * i + 1] = UInt8(h >> 8)
+            }
         }
         return bytes
     }

@@ -20,8 +20,8 @@ public enum FuseHuggingFaceFolder {
         /// The adapted weights as stored (dequantized or rounded back to float32), by key path, in
         /// the model's q/k row order: what the written model computes with.
         public var stored: [String: [Float]]
-        /// The tokenizer written as `tokenizer.json` and `tokenizer_config.json` (none when nil).
-        public var tokenizer: BPETokenizer?
+        /// `tokenizer.json`, `tokenizer_config.json` and friends (none when nil).
+        public var tokenizer: HuggingFaceTokenizerFiles?
     }
 
     /// `config.json` for `config` (transformers' Llama/Qwen2 keys; `rope_theta` both at the top
@@ -60,14 +60,20 @@ public enum FuseHuggingFaceFolder {
         return json
     }
 
-    /// Builds the folder's contents from `model` with `fused` replacing the adapted weights.
+    /// Builds the folder's contents from `model` with `fused` replacing the adapted weights
+    /// (none: the model as it is, which is `graft convert`).
+    ///
+    /// Float tensors, and the scales and biases of packed ones, are stored as `floatType`, as
+    /// mlx-lm stores them in the model's dtype (nil: the type of `.float(type)`, else F32); the
+    /// `stored` weights are rounded the same way. `tokenizer` files are written next to the weights.
+    /// - Throws: ``FuseError/unsupported(_:)`` when `floatType` contradicts `.float(type)`;
+    ///   ``QuantizationError`` for rows the group size does not divide.
     public static func prepare(model: LlamaModel, fused: [FusedProjection], precision: FusePrecision,
-                               tokenizer: BPETokenizer? = nil) throws -> Contents {
+                               floatType: FuseFloatType? = nil, tokenizer: HuggingFaceTokenizerFiles? = nil) throws -> Contents {
+        let floats = try precision.floatStorage(floatType)
         let fusedByKey = Dictionary(uniqueKeysWithValues: fused.map { ($0.key, $0) })
         let flat = Dictionary(uniqueKeysWithValues: model.parameters.flattened().map { ($0.path, $0.tensor) })
         let heads = model.attentionHeads
-        var floatType = FuseFloatType.f32
-        if case .float(let type) = precision { floatType = type }
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         var measurements: [FusedDeltaMeasurement] = []
         var stored: [String: [Float]] = [:]
@@ -106,13 +112,18 @@ public enum FuseHuggingFaceFolder {
                     // Untouched and already on the target grid: move the packed rows as they are.
                     let words = packed.packed.toArray(as: UInt32.self), groups = packed.cols / packed.groupSize
                     try writer.add(stem + ".weight", integers: toHF(words, columns: packed.packed.shape[1], key: key), shape: packed.packed.shape)
-                    try writer.add(stem + ".scales", floats: toHF(packed.scales.toArray(as: Float.self), columns: groups, key: key), shape: packed.scales.shape)
-                    try writer.add(stem + ".biases", floats: toHF(packed.biases.toArray(as: Float.self), columns: groups, key: key), shape: packed.biases.shape)
+                    try writer.add(stem + ".scales", floats: toHF(packed.scales.toArray(as: Float.self), columns: groups, key: key), shape: packed.scales.shape, as: floats.safetensors)
+                    try writer.add(stem + ".biases", floats: toHF(packed.biases.toArray(as: Float.self), columns: groups, key: key), shape: packed.biases.shape, as: floats.safetensors)
                     continue
                 }
                 let dense = fusedByKey[key]?.fused ?? denseValues(tensor, packed)
-                let q = try AffineQuantizer.quantize(toHF(dense, columns: columns, key: key), rows: shape[0], cols: shape[1],
+                var q = try AffineQuantizer.quantize(toHF(dense, columns: columns, key: key), rows: shape[0], cols: shape[1],
                                                      bits: target.bits, groupSize: target.groupSize)
+                if floats != .f32 {
+                    // Scales and biases as the file stores them, so `stored` is what loads back.
+                    q = try AffineQuantizedMatrix(rows: q.rows, cols: q.cols, bits: q.bits, groupSize: q.groupSize, packed: q.packed,
+                                                  scales: q.scales.map(floats.rounded), biases: q.biases.map(floats.rounded))
+                }
                 if let f = fusedByKey[key] {
                     let dequantized = q.dequantize()
                     measurements.append(FusedDeltaMeasurement(key: key, base: toHF(f.base, columns: columns, key: key),
@@ -120,17 +131,17 @@ public enum FuseHuggingFaceFolder {
                     stored[key] = toHF(dequantized, columns: columns, key: key, back: true)
                 }
                 try writer.add(stem + ".weight", integers: q.packed, shape: [shape[0], q.wordsPerRow])
-                try writer.add(stem + ".scales", floats: q.scales, shape: [shape[0], q.groupsPerRow])
-                try writer.add(stem + ".biases", floats: q.biases, shape: [shape[0], q.groupsPerRow])
+                try writer.add(stem + ".scales", floats: q.scales, shape: [shape[0], q.groupsPerRow], as: floats.safetensors)
+                try writer.add(stem + ".biases", floats: q.biases, shape: [shape[0], q.groupsPerRow], as: floats.safetensors)
             } else {
                 let dense = fusedByKey[key]?.fused ?? denseValues(tensor, packed)
-                if fusedByKey[key] != nil { stored[key] = dense.map(floatType.rounded) }
-                try writer.add(key, floats: toHF(dense, columns: columns, key: key), shape: shape, as: floatType.safetensorsDType)
+                if fusedByKey[key] != nil { stored[key] = dense.map(floats.rounded) }
+                try writer.add(key, floats: toHF(dense, columns: columns, key: key), shape: shape, as: floats.safetensors)
             }
         }
         var config = try configJSON(model.config)
-        config["torch_dtype"] = floatType.torchName
-        config["dtype"] = floatType.torchName
+        config["torch_dtype"] = floats.torchName
+        config["dtype"] = floats.torchName
         if let quantization = quantizationJSON(packings) {
             config["quantization"] = quantization
             config["quantization_config"] = quantization
@@ -144,10 +155,7 @@ public enum FuseHuggingFaceFolder {
         try contents.weights.write(to: folder.appendingPathComponent(SafetensorsShardedModel.singleFileName))
         let data = try JSONSerialization.data(withJSONObject: contents.config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(data + Data("\n".utf8), to: folder.appendingPathComponent("config.json"))
-        if let tokenizer = contents.tokenizer {
-            let maxLength = contents.config["max_position_embeddings"] as? Int
-            try tokenizer.writeHuggingFaceFiles(to: folder, modelMaxLength: maxLength)
-        }
+        try contents.tokenizer?.write(into: folder)
     }
 
     /// Loads a folder written by ``write(_:into:)`` (or any single-file Hugging Face Llama
@@ -201,17 +209,6 @@ extension LlamaModel {
         guard parts.count == 5, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]),
               layer >= 0, layer < config.layerCount else { return nil }
         return projection(layer: layer, module: parts[3] + "." + parts[4])
-    }
-}
-
-extension FuseFloatType {
-    /// The safetensors dtype of this type.
-    var safetensorsDType: SafetensorsDType {
-        switch self {
-        case .f32: return .f32
-        case .f16: return .f16
-        case .bf16: return .bf16
-        }
     }
 }
 

@@ -3,35 +3,6 @@ import Graft
 import GraftIO
 import GraftNN
 
-/// A float storage type for fused weights (`graft fuse --dtype`).
-public enum FuseFloatType: String, Sendable, CaseIterable {
-    /// IEEE single precision.
-    case f32
-    /// IEEE half precision.
-    case f16
-    /// bfloat16 (the top half of a float32).
-    case bf16
-
-    /// `value` as this type stores it (round to nearest even), back in float32.
-    @inline(__always)
-    public func rounded(_ value: Float) -> Float {
-        switch self {
-        case .f32: return value
-        case .f16: return HalfPrecision.floatFromHalfBits(HalfPrecision.halfBits(from: value))
-        case .bf16: return HalfPrecision.floatFromBFloat16Bits(HalfPrecision.bfloat16Bits(from: value))
-        }
-    }
-
-    /// transformers' name for the type (`torch_dtype` in config.json).
-    public var torchName: String {
-        switch self {
-        case .f32: return "float32"
-        case .f16: return "float16"
-        case .bf16: return "bfloat16"
-        }
-    }
-}
-
 /// How `graft fuse` stores the fused weights.
 public enum FusePrecision: Sendable, Equatable {
     /// Every weight as a float of the given type (`--dtype`; `--dequantize` is float32).
@@ -44,6 +15,23 @@ public enum FusePrecision: Sendable, Equatable {
 
     /// Every weight as float32.
     public static let float32 = FusePrecision.float(.f32)
+
+    /// The float type of `.float(type)`; f32 for `.keep` and `.quantized`.
+    public var floatType: FuseFloatType {
+        if case .float(let type) = self { return type }
+        return .f32
+    }
+
+    /// The float type weights written as floats get: `requested` (`graft convert --dtype`, which
+    /// also applies beside `.keep` and `.quantized` matrices) or else ``floatType``.
+    /// - Throws: ``FuseError/unsupported(_:)`` when `requested` contradicts `.float(type)`.
+    func floatStorage(_ requested: FuseFloatType?) throws -> FuseFloatType {
+        guard let requested else { return floatType }
+        if case .float(let type) = self, type != requested {
+            throw FuseError.unsupported("float weights cannot be stored as both \(type.rawValue) and \(requested.rawValue)")
+        }
+        return requested
+    }
 }
 
 /// One adapted projection after fusing: the base weight and `W + scale·B·A` (DoRA: each row

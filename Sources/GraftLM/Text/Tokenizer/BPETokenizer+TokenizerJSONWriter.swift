@@ -6,6 +6,7 @@ import GraftIO
 /// as Digits / Split / ByteLevel, the post-processor and a ByteLevel decoder) and
 /// `tokenizer_config.json` (special tokens, add_bos/add_eos, chat template). transformers'
 /// `AutoTokenizer` and Graft's ``init(directory:)`` read them back to the same token ids.
+/// ``HuggingFaceTokenizerFiles/init(tokenizer:modelMaxLength:)`` encodes them as files.
 extension BPETokenizer {
     /// `tokenizer.json` as a JSON object.
     public var tokenizerJSON: [String: Any] {
@@ -97,16 +98,5 @@ extension BPETokenizer {
         if let chatTemplate { config["chat_template"] = chatTemplate }
         if let modelMaxLength { config["model_max_length"] = modelMaxLength }
         return config
-    }
-
-    /// Writes `tokenizer.json` and `tokenizer_config.json` into `folder` (each atomically).
-    /// - Throws: the file system's error when a file cannot be written.
-    public func writeHuggingFaceFiles(to folder: URL, modelMaxLength: Int? = nil) throws {
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        let tokenizer = try JSONSerialization.data(withJSONObject: tokenizerJSON, options: options)
-        try AtomicFile.write(tokenizer, to: folder.appendingPathComponent("tokenizer.json"))
-        let config = try JSONSerialization.data(withJSONObject: tokenizerConfigJSON(modelMaxLength: modelMaxLength),
-                                                options: options.union(.prettyPrinted))
-        try AtomicFile.write(config + Data("\n".utf8), to: folder.appendingPathComponent("tokenizer_config.json"))
     }
 }
