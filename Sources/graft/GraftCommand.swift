@@ -7,5 +7,5 @@ struct GraftCommand: ParsableCommand {
         commandName: "graft",
         abstract: "LoRA fine-tuning and generation for large language models on Linux CPUs.",
         subcommands: [DemoCommand.self, DataCommand.self, GenerateCommand.self, ChatCommand.self, TrainCommand.self,
-                      FuseCommand.self, ExportAdapterCommand.self])
+                      FuseCommand.self, ExportAdapterCommand.self, BenchCommand.self])
 }
