@@ -26,9 +26,8 @@ public enum PromptFile {
     /// The prompts in `text`; `file` names the source in errors; `jsonLines` nil detects the
     /// format from the first non-blank line.
     public static func parse(_ text: String, file: String, jsonLines: Bool? = nil) throws -> [GenerationPrompt] {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
-        }
+        // "\r\n" is one Character in Swift, so both line ends are separators.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         let firstLine = lines.first { !$0.allSatisfy(\.isWhitespace) }
         let isJSON = jsonLines ?? (firstLine?.drop(while: \.isWhitespace).first == "{")
         var prompts: [GenerationPrompt] = []
