@@ -75,10 +75,11 @@ public struct LlamaModel {
     // MARK: - Forward
 
     /// The residual stream after the first `layerLimit` layers (all by default), before the
-    /// final norm: `tokens [B, T]` int32 → `[B, T, hidden]`. With a cache, the tokens continue
-    /// the cached positions and their keys/values are appended (lazily: evaluate the cache's
-    /// `state` with the result). Ids must lie in `0..<vocabularySize`. A layer limit (for
-    /// inspecting intermediate states) cannot be combined with a cache.
+    /// final norm: `tokens [B, T]` int32 → `[B, T, hidden]`. With a cache (of `B` rows), row b's
+    /// tokens continue at position `cache.lengths[b]` and their keys/values are written into
+    /// the cache (lazily: evaluate the cache's `state` with the result). Ids must lie in
+    /// `0..<vocabularySize`. A layer limit (for inspecting intermediate states) cannot be
+    /// combined with a cache.
     public func hiddenStates(_ tokens: Tensor, cache: KVCache? = nil, layerLimit: Int? = nil) -> Tensor {
         hiddenStates(tokens, cache: cache, layerLimit: layerLimit, adapters: nil)
     }
@@ -135,12 +136,16 @@ public struct LlamaModel {
         outputLogits(hiddenStates(tokens, cache: cache))
     }
 
-    /// Runs `tokens` (one sequence) through the model, appending to `cache`, and returns the
+    /// Runs `tokens` (one sequence) through the model, adding them to `cache`, and returns the
     /// evaluated logits: `[vocabularySize]` of the last position, or `[T, vocabularySize]`.
-    /// - Throws: ``ModelError/invalidInput(_:)`` for no tokens or an id outside the vocabulary,
+    /// - Throws: ``ModelError/invalidInput(_:)`` for no tokens, an id outside the vocabulary or
+    ///   a cache of several sequences (see ``step(rows:cache:)``),
     ///   ``ModelError/contextOverflow(tokens:contextLength:)`` past the context length.
     public func step(_ tokens: [Int32], cache: KVCache, lastPositionOnly: Bool = true) throws -> Tensor {
         guard !tokens.isEmpty else { throw ModelError.invalidInput("LlamaModel.step: no tokens to run") }
+        guard cache.batchSize == 1 else {
+            throw ModelError.invalidInput("LlamaModel.step: the cache holds \(cache.batchSize) sequences; use step(rows:cache:)")
+        }
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
             throw ModelError.invalidInput("token id \(bad) is outside the model's vocabulary (0..<\(config.vocabularySize))")
         }
