@@ -50,11 +50,8 @@ struct ModelSamplingOptions: ParsableArguments {
     func load() throws -> LoadedModel {
         if let threads { ComputeThreads.set(threads) }
         let url = try modelURL
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
-        }
         let start = Date()
-        var loaded = try LoadedModel.load(path: url, quantize: try quantizeOption())
+        var loaded = try openModel(url, quantize: try quantizeOption())
         if let adapter {
             let a = try LoadedAdapter.open(path: adapter, model: loaded.model)
             if noFuse {
@@ -77,6 +74,14 @@ struct ModelSamplingOptions: ParsableArguments {
     }
 }
 
+/// Loads a model file or folder, naming it (and how to get the default) when it is missing.
+func openModel(_ url: URL, quantize: QuantizeOption? = nil) throws -> LoadedModel {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw ModelError.invalidInput("model file not found: \(url.path) (pass --model PATH, or fetch the default model with scripts/fetch-model.sh)")
+    }
+    return try LoadedModel.load(path: url, quantize: quantize)
+}
+
 /// Writes a line to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -87,36 +92,63 @@ func printFlushed(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
 
-/// `graft generate`: one prompt in, a streamed continuation out.
+/// `graft generate`: one prompt in, a streamed continuation out; or, with `--prompts`, a file
+/// of prompts generated together in one batch.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Generate text from a prompt with a GGUF model.")
+        commandName: "generate", abstract: "Generate text from a prompt (or a file of prompts, as one batch) with a GGUF model.")
 
     @OptionGroup var options: ModelSamplingOptions
-    @Option(help: "The prompt ('-' reads standard input).") var prompt: String
-    @Option(help: "A system message (chat template only).") var system: String?
+    @Option(help: "The prompt ('-' reads standard input).") var prompt: String?
+    @Option(help: ArgumentHelp("A file of prompts generated together: one per line, or JSON Lines with \"prompt\" or \"messages\" (.jsonl, or a first line starting with '{').",
+                               valueName: "file"))
+    var prompts: String?
+    @Option(help: "A system message (chat template only; with --prompts, for \"prompt\" lines).") var system: String?
     @Flag(help: "Use the prompt as plain text instead of a user message in the chat template.") var noChatTemplate = false
 
+    func validate() throws {
+        guard (prompt == nil) != (prompts == nil) else { throw ValidationError("give exactly one of --prompt and --prompts") }
+        if noChatTemplate && system != nil { throw ValidationError("--system needs the chat template (drop --no-chat-template)") }
+    }
+
     func run() throws {
-        var text = prompt
-        if prompt == "-" {
+        if let prompts {
+            try runBatch(file: URL(fileURLWithPath: prompts))
+            return
+        }
+        var text = prompt!
+        if text == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
-        if noChatTemplate && system != nil { throw ModelError.invalidInput("--system needs the chat template (drop --no-chat-template)") }
         let loaded = try options.load()
-        let tokens: [Int32]
-        if noChatTemplate || loaded.chatTemplate == nil {
-            tokens = loaded.textTokens(text)
-        } else {
-            let messages = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: text)]
-            tokens = try loaded.chatTokens(messages)
-        }
+        let tokens = try GenerationPrompt.text(text).tokens(loaded, system: system, useChatTemplate: !noChatTemplate)
         let result = try Generator(loaded).generate(prompt: tokens, options: options.generationOptions) { printFlushed($0) }
         printFlushed("\n")
         if options.verbose {
             printError("==========")
             printError(result.statistics.summary)
             printError("Stopped: \(result.finishReason.rawValue)")
+        }
+    }
+
+    /// Generates for every prompt of `file` together and prints each result as `[index] text`.
+    func runBatch(file: URL) throws {
+        let entries = try PromptFile.read(file)
+        let loaded = try options.load()
+        let tokens = try entries.enumerated().map { index, entry in
+            do { return try entry.tokens(loaded, system: system, useChatTemplate: !noChatTemplate) } catch {
+                throw ModelError.invalidInput("\(file.path): prompt \(index): \(error)")
+            }
+        }
+        let batch = try BatchGenerator(loaded).generate(prompts: tokens, options: options.generationOptions)
+        for (index, result) in batch.results.enumerated() {
+            printFlushed("[\(index)] \(result.text)\n")
+        }
+        if options.verbose {
+            printError("==========")
+            printError(batch.statistics.summary)
+            printError("Stopped: " + batch.results.enumerated().map { "[\($0.offset)] \($0.element.finishReason.rawValue)" }
+                .joined(separator: ", "))
         }
     }
 }

@@ -7,5 +7,6 @@ struct GraftCommand: ParsableCommand {
         commandName: "graft",
         abstract: "LoRA fine-tuning and generation for large language models on Linux CPUs.",
         subcommands: [DemoCommand.self, DataCommand.self, GenerateCommand.self, ChatCommand.self, TrainCommand.self,
-                      FuseCommand.self, ExportAdapterCommand.self, ConvertCommand.self, DownloadCommand.self, EnvCommand.self])
+                      FuseCommand.self, ExportAdapterCommand.self, ConvertCommand.self, DownloadCommand.self,
+                      EnvCommand.self, BenchCommand.self])
 }

@@ -46,16 +46,6 @@ public struct Generator {
     /// Model, tokenizer and template.
     public let loaded: LoadedModel
 
-    /// Most bytes of freed blocks kept for reuse while decoding. Every step replaces each
-    /// layer's cached keys and values by one position longer tensors, so freed blocks of
-    /// ever-growing sizes pile up in the allocator's cache and are never reused; past this
-    /// size the cache is emptied.
-    public static let decodeCacheLimit = 64 << 20
-
-    static func trimAllocatorCache() {
-        if Allocator.cachedBytes > decodeCacheLimit { Allocator.clearCache() }
-    }
-
     /// A generator for a loaded model.
     public init(_ loaded: LoadedModel) { self.loaded = loaded }
 
@@ -66,7 +56,7 @@ public struct Generator {
     /// piece of text as soon as its UTF-8 bytes are complete; special tokens are not shown.
     /// - Throws: ``ModelError/contextOverflow(tokens:contextLength:)`` when the prompt does not
     ///   fit the context, ``ModelError/invalidInput(_:)`` for an empty prompt, bad sampling
-    ///   parameters, or a cache longer than the prompt.
+    ///   parameters, or a cache longer than the prompt or of more than one sequence.
     public func generate(prompt: [Int32], options: GenerationOptions = GenerationOptions(), cache: KVCache? = nil,
                          onText: (String) -> Void = { _ in }) throws -> GenerationResult {
         let model = loaded.model
@@ -75,47 +65,38 @@ public struct Generator {
         guard prompt.count <= model.config.contextLength else {
             throw ModelError.contextOverflow(tokens: prompt.count, contextLength: model.config.contextLength)
         }
-        var sampler = try Sampler(options.sampling)
-        let cache = cache ?? KVCache(layerCount: model.config.layerCount)
+        var sequence = try DecodingSequence(prompt: prompt, options: options, stops: options.stopTokenIDs ?? loaded.stopTokenIDs,
+                                            tokenizer: loaded.tokenizer)
+        let cache = cache ?? KVCache(layerCount: model.config.layerCount,
+                                     initialCapacity: KVCache.initialCapacity(prompt: prompt.count, maxTokens: options.maxTokens))
+        guard cache.batchSize == 1 else {
+            throw ModelError.invalidInput("the KV cache holds \(cache.batchSize) sequences; Generator runs one (see BatchGenerator)")
+        }
         guard cache.length < prompt.count else {
             throw ModelError.invalidInput("the KV cache holds \(cache.length) positions, more than the \(prompt.count - 1) before the prompt's last token")
         }
-        let stops = options.stopTokenIDs ?? loaded.stopTokenIDs
         var statistics = GenerationStatistics()
         Allocator.resetPeak()
         statistics.reusedPromptTokens = cache.length
         statistics.promptTokens = prompt.count - cache.length
 
-        var history = prompt
-        history.reserveCapacity(prompt.count + options.maxTokens)
-        var detokenizer = loaded.tokenizer.makeStreamingDetokenizer(skipSpecialTokens: true)
-        var text = ""
-        var produced: [Int32] = []
-        var reason = FinishReason.maxTokens
-
         let start = Date()
         var logits = try loaded.step(Array(prompt[cache.length...]), cache: cache)
         statistics.promptSeconds = Date().timeIntervalSince(start)
         let decodeStart = Date()
-        while produced.count < options.maxTokens {
-            let token = sampler.next(logits: logits.toArray(as: Float.self), history: history)
-            produced.append(token)
-            history.append(token)
-            if stops.contains(token) { reason = .stopToken; break }
-            let piece = try detokenizer.append(token)
-            if !piece.isEmpty { text += piece; onText(piece) }
-            if produced.count == options.maxTokens { break }
-            if cache.length >= model.config.contextLength { reason = .contextLength; break }
+        while !sequence.isFinished {
+            let piece = try sequence.advance(logits: logits.toArray(as: Float.self)[...], positions: cache.length,
+                                             contextLength: model.config.contextLength)
+            if !piece.isEmpty { onText(piece) }
+            guard !sequence.isFinished, let token = sequence.lastToken else { break }
             logits = try loaded.step([token], cache: cache)
             statistics.decodeSteps += 1
-            Generator.trimAllocatorCache()
         }
-        let tail = detokenizer.finish()
-        if !tail.isEmpty { text += tail; onText(tail) }
         statistics.decodeSeconds = Date().timeIntervalSince(decodeStart)
-        statistics.generatedTokens = produced.count
+        statistics.generatedTokens = sequence.produced.count
         statistics.peakTensorBytes = Allocator.peakBytes
         statistics.peakResidentBytes = ProcessMemory.peakResidentBytes()
-        return GenerationResult(tokens: produced, text: text, finishReason: reason, statistics: statistics)
+        return GenerationResult(tokens: sequence.produced, text: sequence.text, finishReason: sequence.finishReason,
+                                statistics: statistics)
     }
 }

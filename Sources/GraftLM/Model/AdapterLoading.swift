@@ -118,20 +118,7 @@ extension LlamaModel {
     /// - Throws: the same errors as ``step(_:cache:lastPositionOnly:)``.
     public func step(_ tokens: [Int32], cache: KVCache, adapters: ParameterTree, lora: LoRAConfig,
                      lastPositionOnly: Bool = true) throws -> Tensor {
-        guard !tokens.isEmpty else { throw ModelError.invalidInput("LlamaModel.step: no tokens to run") }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
-            throw ModelError.invalidInput("token id \(bad) is outside the model's vocabulary (0..<\(config.vocabularySize))")
-        }
-        guard cache.length + tokens.count <= config.contextLength else {
-            throw ModelError.contextOverflow(tokens: cache.length + tokens.count, contextLength: config.contextLength)
-        }
-        let a = Adapters(tree: adapters, lora: lora, dropoutKey: nil)
-        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil,
-                                  adapters: a)
-        if lastPositionOnly { hidden = hidden.slice(axis: 1, (tokens.count - 1)..<tokens.count) }
-        let shape = lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize]
-        let result = outputLogits(hidden).reshaped(shape)
-        eval([result] + cache.state)
-        return result
+        try step(tokens, cache: cache, adapters: Adapters(tree: adapters, lora: lora, dropoutKey: nil),
+                 lastPositionOnly: lastPositionOnly)
     }
 }

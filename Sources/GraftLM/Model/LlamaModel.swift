@@ -75,10 +75,11 @@ public struct LlamaModel {
     // MARK: - Forward
 
     /// The residual stream after the first `layerLimit` layers (all by default), before the
-    /// final norm: `tokens [B, T]` int32 → `[B, T, hidden]`. With a cache, the tokens continue
-    /// the cached positions and their keys/values are appended (lazily: evaluate the cache's
-    /// `state` with the result). Ids must lie in `0..<vocabularySize`. A layer limit (for
-    /// inspecting intermediate states) cannot be combined with a cache.
+    /// final norm: `tokens [B, T]` int32 → `[B, T, hidden]`. With a cache (of `B` rows), row b's
+    /// tokens continue at position `cache.lengths[b]` and their keys/values are written into
+    /// the cache (lazily: evaluate the cache's `state` with the result). Ids must lie in
+    /// `0..<vocabularySize`. A layer limit (for inspecting intermediate states) cannot be
+    /// combined with a cache.
     public func hiddenStates(_ tokens: Tensor, cache: KVCache? = nil, layerLimit: Int? = nil) -> Tensor {
         hiddenStates(tokens, cache: cache, layerLimit: layerLimit, adapters: nil)
     }
@@ -90,19 +91,44 @@ public struct LlamaModel {
 
     /// The forward pass, with LoRA `adapters` applied where given.
     func hiddenStates(_ tokens: Tensor, cache: KVCache?, layerLimit: Int?, adapters: Adapters?) -> Tensor {
+        hiddenStates(tokens, cache: cache, rowCounts: nil, layerLimit: layerLimit, adapters: adapters)
+    }
+
+    /// The forward pass. With a cache, row b's tokens continue at position `cache.lengths[b]`
+    /// and row b keeps `rowCounts[b]` of its `T` new positions (all by default; fewer when the
+    /// row is right-padded).
+    func hiddenStates(_ tokens: Tensor, cache: KVCache?, rowCounts: [Int]?, layerLimit: Int?, adapters: Adapters?) -> Tensor {
         precondition(tokens.ndim == 2 && tokens.dtype == .int32, "LlamaModel: tokens must be int32 [B, T], got \(tokens.dtype) \(tokens.shape)")
         precondition(cache.map { $0.layerCount == config.layerCount } ?? true, "LlamaModel: the cache has the wrong number of layers")
         precondition(cache == nil || layerLimit == nil, "LlamaModel: a layer limit cannot be combined with a cache")
-        let offset = cache?.length ?? 0
+        let (b, t) = (tokens.dim(0), tokens.dim(1))
+        let starts = cache?.lengths ?? Array(repeating: 0, count: b)
+        cache?.begin(counts: rowCounts ?? Array(repeating: t, count: b))
+        let rotate = rotation(starts: starts, count: t)
         var h = embedding.rows(tokens)
         for (index, layer) in layers.prefix(layerLimit ?? layers.count).enumerated() {
             let a = adapters?.layer(index)
             h = h + attention(h.rmsNorm(weight: layer.inputNorm, eps: config.rmsNormEpsilon),
-                              layer: layer, index: index, cache: cache, offset: offset, adapters: a)
+                              layer: layer, index: index, cache: cache, rotate: rotate, adapters: a)
             h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer, adapters: a)
         }
         cache?.commit()
         return h
+    }
+
+    /// RoPE for rows starting at `starts`: the fused kernel when every row starts at the same
+    /// position, per-row angle tables otherwise.
+    func rotation(starts: [Int], count: Int) -> (Tensor) -> Tensor {
+        if let first = starts.first, starts.allSatisfy({ $0 == first }) {
+            return { [config, ropeConvention, inverseFrequencies] in
+                $0.rope(dims: config.ropeDimensions, traditional: ropeConvention.traditional, offset: first,
+                        inverseFrequencies: inverseFrequencies)
+            }
+        }
+        let tables = RotaryPositions(starts: starts, count: count, headDimension: config.headDimension,
+                                     dims: config.ropeDimensions, convention: ropeConvention,
+                                     inverseFrequencies: inverseFrequencies)
+        return tables.apply
     }
 
     /// Logits for every position: `tokens [B, T]` int32 → `[B, T, vocabularySize]` (lazy).
@@ -110,19 +136,28 @@ public struct LlamaModel {
         outputLogits(hiddenStates(tokens, cache: cache))
     }
 
-    /// Runs `tokens` (one sequence) through the model, appending to `cache`, and returns the
+    /// Runs `tokens` (one sequence) through the model, adding them to `cache`, and returns the
     /// evaluated logits: `[vocabularySize]` of the last position, or `[T, vocabularySize]`.
-    /// - Throws: ``ModelError/invalidInput(_:)`` for no tokens or an id outside the vocabulary,
+    /// - Throws: ``ModelError/invalidInput(_:)`` for no tokens, an id outside the vocabulary or
+    ///   a cache of several sequences (see ``step(rows:cache:)``),
     ///   ``ModelError/contextOverflow(tokens:contextLength:)`` past the context length.
     public func step(_ tokens: [Int32], cache: KVCache, lastPositionOnly: Bool = true) throws -> Tensor {
+        try step(tokens, cache: cache, adapters: nil, lastPositionOnly: lastPositionOnly)
+    }
+
+    /// ``step(_:cache:lastPositionOnly:)`` with optional LoRA `adapters` applied on the side.
+    func step(_ tokens: [Int32], cache: KVCache, adapters: Adapters?, lastPositionOnly: Bool) throws -> Tensor {
         guard !tokens.isEmpty else { throw ModelError.invalidInput("LlamaModel.step: no tokens to run") }
+        guard cache.batchSize == 1 else {
+            throw ModelError.invalidInput("LlamaModel.step: the cache holds \(cache.batchSize) sequences; use step(rows:cache:)")
+        }
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
             throw ModelError.invalidInput("token id \(bad) is outside the model's vocabulary (0..<\(config.vocabularySize))")
         }
         guard cache.length + tokens.count <= config.contextLength else {
             throw ModelError.contextOverflow(tokens: cache.length + tokens.count, contextLength: config.contextLength)
         }
-        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, adapters: nil)
+        var hidden = hiddenStates(Tensor(tokens, shape: [1, tokens.count]), cache: cache, layerLimit: nil, adapters: adapters)
         if lastPositionOnly { hidden = hidden.slice(axis: 1, (tokens.count - 1)..<tokens.count) }
         let result = outputLogits(hidden).reshaped(lastPositionOnly ? [config.vocabularySize] : [tokens.count, config.vocabularySize])
         eval([result] + cache.state)
@@ -132,23 +167,26 @@ public struct LlamaModel {
     // MARK: - Blocks
 
     /// Self-attention of one layer: `x [B, T, hidden]` (already normalised) → `[B, T, hidden]`.
-    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, offset: Int,
+    /// With a cache, the new keys/values are written into it and attention reads each row's
+    /// stored positions.
+    func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, rotate: (Tensor) -> Tensor,
                    adapters a: Adapters.Layer? = nil) -> Tensor {
         let (b, t) = (x.dim(0), x.dim(1))
         let (hq, hkv, d) = (config.attentionHeadCount, config.keyValueHeadCount, config.headDimension)
         func heads(_ y: Tensor, _ n: Int) -> Tensor { y.reshaped([b, t, n, d]).transposed([0, 2, 1, 3]) }
-        func rotate(_ y: Tensor) -> Tensor {
-            y.rope(dims: config.ropeDimensions, traditional: ropeConvention.traditional, offset: offset,
-                   inverseFrequencies: inverseFrequencies)
-        }
         func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
             a.map { $0.apply(w, module, input) } ?? w.apply(input)
         }
         let q = rotate(heads(project(layer.query, "self_attn.q_proj", x), hq))
-        var k = rotate(heads(project(layer.key, "self_attn.k_proj", x), hkv))
-        var v = heads(project(layer.value, "self_attn.v_proj", x), hkv)
-        if let cache { (k, v) = cache.append(layer: index, keys: k, values: v) }
-        let o = Tensor.attention(q: q, k: k, v: v, causal: true)
+        let k = rotate(heads(project(layer.key, "self_attn.k_proj", x), hkv))
+        let v = heads(project(layer.value, "self_attn.v_proj", x), hkv)
+        let o: Tensor
+        if let cache {
+            let stored = cache.write(layer: index, keys: k, values: v)
+            o = Tensor.attention(q: q, k: stored.keys, v: stored.values, causal: true, keyLengths: stored.keyLengths)
+        } else {
+            o = Tensor.attention(q: q, k: k, v: v, causal: true)
+        }
         return project(layer.output, "self_attn.o_proj", o.transposed([0, 2, 1, 3]).reshaped([b, t, hq * d]))
     }
 
