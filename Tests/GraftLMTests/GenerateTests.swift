@@ -18,6 +18,7 @@ final class GenerateTests: XCTestCase {
         let prompt = try loaded.chatTokens(c.chatMessages)
         XCTAssertEqual(prompt, c.promptIDs)
         var streamed: [String] = []
+        let alreadyAlive = Allocator.activeBytes  // models other tests of this process keep loaded
         let result = try Generator(loaded).generate(prompt: prompt, options: GenerationOptions(maxTokens: 64)) { streamed.append($0) }
         XCTAssertEqual(result.tokens, c.greedyIDs)
         XCTAssertEqual(result.finishReason, .stopToken)
@@ -30,9 +31,12 @@ final class GenerateTests: XCTestCase {
         XCTAssertEqual(s.decodeSteps, c.greedyIDs.count - 1)
         XCTAssertGreaterThan(s.promptTokensPerSecond, 0)
         XCTAssertGreaterThan(s.decodeTokensPerSecond, 0)
-        // The weights stay packed (Q4_1 / Q8_0 groups, ~100 MB); float32 copies would be 538 MB.
-        XCTAssertGreaterThan(s.peakTensorBytes, 90_000_000)
-        XCTAssertLessThan(s.peakTensorBytes, 300_000_000)
+        // The weights stay packed (Q4_1 / Q8_0 groups, ~100 MB; float32 copies would be 538 MB),
+        // and generation itself (KV cache, activations, the head's logits) needs little more.
+        XCTAssertGreaterThan(loaded.model.baseByteCount, 90_000_000)
+        XCTAssertLessThan(loaded.model.baseByteCount, 150_000_000)
+        XCTAssertGreaterThanOrEqual(s.peakTensorBytes, alreadyAlive)
+        XCTAssertLessThan(s.peakTensorBytes - alreadyAlive, 100_000_000)
         XCTAssertGreaterThanOrEqual(s.peakResidentBytes ?? 0, s.peakTensorBytes / 2)
         print("france: \(s.summary)")
     }

@@ -9,7 +9,7 @@ struct QuantizedMatmul: Primitive {
     var name: String { "quantizedMatmul" }
 
     /// Rows at or below this use the fused kernel.
-    static let fusedRowLimit = 4
+    static let fusedRowLimit = 8
     /// Weight rows dequantized per tile on the GEMM path.
     static let tileRows = 512
 

@@ -31,15 +31,90 @@ enum QuantizedRowKernel {
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             for n in range {
                 let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups, br = bs.p + n &* groups
-                for i in 0..<m {
-                    let xr = xs.p + i &* cols, xsum = gs.p + i &* groups
+                var i = 0
+                // Blocks of four rows: each weight group is converted once and meets four rows.
+                while i &+ 4 <= m {
+                    let rowsX = (xs.p + i &* cols, xs.p + (i &+ 1) &* cols, xs.p + (i &+ 2) &* cols, xs.p + (i &+ 3) &* cols)
+                    let t = bits == 4 ? block4(wr, rowsX, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
+                                      : block8(wr, rowsX, scales: sr, groups: groups, groupSize: groupSize)
+                    for (k, total) in [t.0, t.1, t.2, t.3].enumerated() {
+                        os[(i &+ k) &* rows &+ n] = total + dot(br, gs.p + (i &+ k) &* groups, count: groups)
+                    }
+                    i &+= 4
+                }
+                while i < m {
+                    let xr = xs.p + i &* cols
                     let total = bits == 4
                         ? dot4(wr, even: xr, odd: xr + cols / 2, scales: sr, groups: groups, groupSize: groupSize)
                         : dot8(wr, xr, scales: sr, groups: groups, groupSize: groupSize)
-                    os[i &* rows &+ n] = total + dot(br, xsum, count: groups)
+                    os[i &* rows &+ n] = total + dot(br, gs.p + i &* groups, count: groups)
+                    i &+= 1
                 }
             }
         }
+    }
+
+    typealias FourRows = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                          UnsafeMutablePointer<Float>)
+
+    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for four split rows of x at once.
+    @inline(__always)
+    static func block4(_ w: UnsafeRawPointer, _ x: FourRows, cols: Int, scales: UnsafeMutablePointer<Float>,
+                       groups: Int, groupSize: Int) -> (Float, Float, Float, Float) {
+        let low = SIMD8<Int32>(repeating: 0xF), half = cols / 2, steps = groupSize / 32
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
+                                   _ w0: SIMD8<Float>, _ w1: SIMD8<Float>, _ w2: SIMD8<Float>, _ w3: SIMD8<Float>) {
+            let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
+            acc.addProduct(w0, e.loadUnaligned(as: SIMD8<Float>.self))
+            acc.addProduct(w1, o.loadUnaligned(as: SIMD8<Float>.self))
+            acc.addProduct(w2, e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            acc.addProduct(w3, o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        }
+        var offset = 0
+        for g in 0..<groups {
+            let scale = SIMD8<Float>(repeating: scales[g])
+            for _ in 0..<steps {
+                let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+                let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+                let w0 = SIMD8<Float>(b0 & low) * scale, w1 = SIMD8<Float>(b0 &>> 4) * scale
+                let w2 = SIMD8<Float>(b1 & low) * scale, w3 = SIMD8<Float>(b1 &>> 4) * scale
+                add(&a0, x.0, offset, w0, w1, w2, w3)
+                add(&a1, x.1, offset, w0, w1, w2, w3)
+                add(&a2, x.2, offset, w0, w1, w2, w3)
+                add(&a3, x.3, offset, w0, w1, w2, w3)
+                offset &+= 16
+            }
+        }
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
+    }
+
+    /// ``dot8(_:_:scales:groups:groupSize:)`` for four rows of x at once.
+    @inline(__always)
+    static func block8(_ w: UnsafeRawPointer, _ x: FourRows, scales: UnsafeMutablePointer<Float>,
+                       groups: Int, groupSize: Int) -> (Float, Float, Float, Float) {
+        let steps = groupSize / 16
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
+                                   _ w0: SIMD8<Float>, _ w1: SIMD8<Float>) {
+            let p = UnsafeRawPointer(row + offset)
+            acc.addProduct(w0, p.loadUnaligned(as: SIMD8<Float>.self))
+            acc.addProduct(w1, p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        }
+        var offset = 0
+        for g in 0..<groups {
+            let scale = SIMD8<Float>(repeating: scales[g])
+            for _ in 0..<steps {
+                let w0 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))) * scale
+                let w1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))) * scale
+                add(&a0, x.0, offset, w0, w1)
+                add(&a1, x.1, offset, w0, w1)
+                add(&a2, x.2, offset, w0, w1)
+                add(&a3, x.3, offset, w0, w1)
+                offset &+= 16
+            }
+        }
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
     }
 
     /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
