@@ -40,9 +40,12 @@ final class QuantizedTests: XCTestCase {
             for m in [1, 2, 3, 4, 5, 8, 9, 64] {
                 let x = Tensor.normal([m, 384], key: RandomKey(seed: UInt64(m)))
                 let got = Tensor.quantizedMatmul(x, w).toArray()
-                let want = Tensor.matmul(x, dense, transposeB: true).toArray()
-                let err = zip(got, want).map { Swift.abs($0 - $1) }.max()!
-                XCTAssertLessThan(err, 2e-4, "bits \(bits) group \(g) m \(m)")
+                // Exact reference in float64; float32 accumulation in any order stays within ~1e-6
+                // of the largest output.
+                let want = Tensor.matmul(x.astype(.float64), dense.astype(.float64), transposeB: true).toArray(as: Double.self)
+                let err = zip(got, want).map { Swift.abs(Double($0) - $1) }.max()!
+                let scale = want.map { Swift.abs($0) }.max()!
+                XCTAssertLessThan(err / scale, 2e-6, "bits \(bits) group \(g) m \(m) (largest output \(scale))")
             }
             let y = Tensor.normal([3, 700], key: RandomKey(seed: 9))
             let got = Tensor.quantizedMatmul(y, w, transposed: false).toArray()
