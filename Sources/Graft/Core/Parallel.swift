@@ -1,9 +1,9 @@
 import CBLAS
-import Dispatch
 import Foundation
 
 /// Threading for kernels. Kernels run one at a time; each uses every core, either through
-/// `Parallel.forEach` or through OpenBLAS's own threads, so the two never oversubscribe.
+/// `Parallel.forEach` (Graft's persistent `WorkerPool`) or through OpenBLAS's own threads, so
+/// the two never oversubscribe.
 public enum Parallel {
     /// Worker count used by Graft's kernels and by OpenBLAS (default: active cores, or
     /// `GRAFT_NUM_THREADS`).
@@ -20,6 +20,19 @@ public enum Parallel {
         openblas_set_num_threads(Int32(threads))
     }
 
+    /// The persistent workers (`threads - 1` of them; the caller is the last one). A new count
+    /// gets a new pool; the old one's threads sleep for good.
+    nonisolated(unsafe) private static var currentPool: WorkerPool?
+    private static let poolLock = NSLock()
+    static var pool: WorkerPool {
+        poolLock.withLock {
+            if let p = currentPool, p.workerCount == threads - 1 { return p }
+            let p = WorkerPool(workerCount: threads - 1)
+            currentPool = p
+            return p
+        }
+    }
+
     /// Ensures OpenBLAS has been configured before the first sgemm.
     @inline(__always) static func prepare() { _ = threads }
 
@@ -33,17 +46,6 @@ public enum Parallel {
             return
         }
         let chunks = min(workers, count)
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                work.value(count * c / chunks..<count * (c + 1) / chunks)
-            }
-        }
+        pool.run(chunks: chunks) { c in body(count * c / chunks..<count * (c + 1) / chunks) }
     }
-}
-
-/// Carries a value whose thread-safety the kernel guarantees (disjoint writes) into workers.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
