@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "graft", dependencies: [
             "GraftLM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "GraftBench", dependencies: ["Graft", "GraftNN", "GraftOptim", "CBLAS"],
+        .executableTarget(name: "GraftBench", dependencies: ["Graft", "GraftNN", "GraftOptim", "GraftIO", "CBLAS"],
                           path: "Benchmarks/GraftBench"),
         .testTarget(name: "GraftTests", dependencies: ["Graft", "GraftNN", "GraftOptim"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GraftIOTests", dependencies: ["GraftIO"], resources: [.copy("Fixtures")]),

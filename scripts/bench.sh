@@ -49,6 +49,20 @@ PY
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/train_peft.py --model "$MODEL" --steps "$TRAIN_STEPS" \
     --threads "$THREADS" | tee -a bench-out/train.jsonl
 
+# Checkpoints, fuse and decoding with the tuned adapters (issue 5), on the run above.
+CHECKPOINT=$(ls bench-out/graft-run/step-*.h5 | tail -1)
+.build/release/GraftBench checkpoint "$CHECKPOINT" | tee bench-out/tuned.jsonl
+rm -rf bench-out/fused
+python3 - "$MODEL" <<'PY' | tee -a bench-out/tuned.jsonl
+import json, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run([".build/release/graft", "fuse", "--model", sys.argv[1], "--adapter", "bench-out/graft-run",
+                "--output", "bench-out/fused", "--dtype", "f32"], check=True, capture_output=True)
+print(json.dumps({"bench": "fuse", "output": "safetensors f32", "seconds": time.perf_counter() - start}))
+PY
+bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 bench-out/graft-run \
+    | tee -a bench-out/tuned.jsonl
+
 "$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl bench-out/train.jsonl \
-    bench-out/generate.jsonl > BENCHMARKS.md
+    bench-out/generate.jsonl bench-out/tuned.jsonl > BENCHMARKS.md
 cat BENCHMARKS.md

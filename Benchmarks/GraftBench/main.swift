@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N]
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -108,6 +108,7 @@ case "matmul": benchMatmul()
 case "elementwise": benchElementwise()
 case "mlp": benchMLP(steps: steps)
 case "quantized": benchQuantized()
+case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()
     benchElementwise()

@@ -81,3 +81,26 @@ if len(sys.argv) > 3:
               f"peak memory {g['peak_rss_bytes'] / p['peak_rss_bytes']:.2f}× of PyTorch's. Commands: "
               "`graft train scripts/bench/lora_bench.yaml --set train.iters=N` and "
               "`python scripts/bench/train_peft.py --model MODEL --steps N` (scripts/bench.sh).")
+
+if len(sys.argv) > 5:
+    tuned = [json.loads(l) for l in open(sys.argv[5]) if l.startswith("{")]
+    ck = next((r for r in tuned if r["bench"] == "checkpoint"), None)
+    fu = next((r for r in tuned if r["bench"] == "fuse"), None)
+    ga = next((r for r in tuned if r.get("tool") == "graft+adapter"), None)
+    base = {r["tool"]: r for r in (json.loads(l) for l in open(sys.argv[4]) if l.startswith("{"))}.get("graft")
+    print("\n## Checkpoints, fuse and tuned-model decoding (issue 5), on the training run above\n")
+    print("| measurement | value |")
+    print("|---|---|")
+    if ck:
+        print(f"| checkpoint file ({ck['file']}: adapters, AdamW moments, recipe, metrics) | {ck['bytes'] / 1e6:.2f} MB "
+              f"({ck['adapter_values']:,} adapter values) |")
+        print(f"| checkpoint save (atomic: temp file, fsync, rename, `latest`) | {ck['save_seconds'] * 1e3:.1f} ms |")
+        print(f"| checkpoint load | {ck['load_seconds'] * 1e3:.1f} ms |")
+    if fu:
+        print(f"| `graft fuse` to a {fu['output']} folder (load, fuse, measure, write) | {fu['seconds']:.1f} s |")
+    if ga and base:
+        ratio = ga["decode_tokens_per_second"] / base["decode_tokens_per_second"]
+        print(f"| decode with the adapters fused at load vs the base model | {ga['decode_tokens_per_second']:.1f} vs "
+              f"{base['decode_tokens_per_second']:.1f} tok/s: **{ratio:.2f}×** (target ≥ 0.95×) |")
+    print("\nCommands: `GraftBench checkpoint bench-out/graft-run/step-N.h5`, `graft fuse --adapter bench-out/graft-run "
+          "--output DIR --dtype f32`, `scripts/bench/generate_graft.sh MODEL 2 DECODE PREFILL 256 bench-out/graft-run`.")
