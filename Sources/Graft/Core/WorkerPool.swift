@@ -23,6 +23,9 @@ final class WorkerPool: @unchecked Sendable {
     private var job: ((Int) -> Void)?
     private var chunks = 0
 
+    /// Whether a job is running (a kernel inside it must not start another).
+    var isBusy: Bool { busy.load(ordering: .relaxed) }
+
     /// Starts `workerCount` threads (they live as long as the process).
     init(workerCount: Int) {
         self.workerCount = workerCount

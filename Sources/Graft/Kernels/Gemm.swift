@@ -40,29 +40,40 @@ enum Gemm {
             ? (transB ? (n, k, false) : (k, n, true))
             : (transA ? (k, m, true) : (m, k, false))
         let op = trans ? CblasTrans : CblasNoTrans
-        if T.self == Float.self {
-            cblas_sgemv(CblasRowMajor, op, Int32(rows), Int32(cols), 1,
-                        UnsafeRawPointer(matrix).assumingMemoryBound(to: Float.self), Int32(ld),
-                        UnsafeRawPointer(vec).assumingMemoryBound(to: Float.self), Int32(vecStride), Float(beta),
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int32(outStride))
-        } else {
-            cblas_dgemv(CblasRowMajor, op, Int32(rows), Int32(cols), 1,
-                        UnsafeRawPointer(matrix).assumingMemoryBound(to: Double.self), Int32(ld),
-                        UnsafeRawPointer(vec).assumingMemoryBound(to: Double.self), Int32(vecStride), Double(beta),
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), Int32(outStride))
+        // Split the outputs over Graft's workers (OpenBLAS on one thread inside each part).
+        let outputs = trans ? cols : rows, inner = trans ? rows : cols
+        let ms = SendPtr(UnsafeMutablePointer(mutating: matrix)), vs = SendPtr(UnsafeMutablePointer(mutating: vec)), cs = SendPtr(c)
+        perItem(outputs, cost: inner) { range in
+            let part = range.count, start = range.lowerBound
+            let sub = UnsafePointer(ms.p + (trans ? start : start * ld)), out = cs.p + start * outStride
+            let (r, k) = trans ? (rows, part) : (part, cols)
+            if T.self == Float.self {
+                cblas_sgemv(CblasRowMajor, op, Int32(r), Int32(k), 1,
+                            UnsafeRawPointer(sub).assumingMemoryBound(to: Float.self), Int32(ld),
+                            UnsafeRawPointer(vs.p).assumingMemoryBound(to: Float.self), Int32(vecStride), Float(beta),
+                            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), Int32(outStride))
+            } else {
+                cblas_dgemv(CblasRowMajor, op, Int32(r), Int32(k), 1,
+                            UnsafeRawPointer(sub).assumingMemoryBound(to: Double.self), Int32(ld),
+                            UnsafeRawPointer(vs.p).assumingMemoryBound(to: Double.self), Int32(vecStride), Double(beta),
+                            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self), Int32(outStride))
+            }
         }
     }
 
     /// Runs `body` over `count` independent items on Graft's workers with OpenBLAS held to one
-    /// thread, so small GEMMs per item do not oversubscribe the cores.
+    /// thread, so small GEMMs per item do not oversubscribe the cores. Inside another parallel
+    /// job, or below ~64K of work, it runs in turn on the calling thread.
     static func perItem(_ count: Int, cost: Int, _ body: (Range<Int>) -> Void) {
         let threads = Parallel.threads
-        if threads == 1 || count < 2 || count * cost < 65_536 {
+        if threads == 1 || Parallel.pool.isBusy {
             body(0..<count)
             return
         }
+        // Small work runs on this thread alone: OpenBLAS would otherwise wake its own threads
+        // for it, next to Graft's polling workers.
         openblas_set_num_threads(1)
-        Parallel.forEach(count, costPerItem: cost, body)
+        if count < 2 || count * cost < 65_536 { body(0..<count) } else { Parallel.forEach(count, costPerItem: cost, body) }
         openblas_set_num_threads(Int32(threads))
     }
 }
