@@ -101,6 +101,28 @@ final class LlamaCppInteropTests: XCTestCase {
         }
     }
 
+    /// `graft convert` to a Q4_0 GGUF: llama.cpp runs the very file, and Graft on it agrees.
+    func testConvertedQ4_0GGUFMatchesLlamaCpp() throws {
+        let reference = try LlamaCppReference.load()
+        let output = try LlamaTestSupport.temporaryDirectory(self).appendingPathComponent("converted-q4_0.gguf")
+        var options = ConvertOptions()
+        options.format = .gguf
+        options.quantizeBits = 4
+        options.ggufFourBitType = .q4_0
+        _ = try ModelConverter.convert(source: LlamaTestSupport.modelURL, output: output, options: options)
+        let bytes = try Data(contentsOf: output, options: .alwaysMapped)
+        XCTAssertEqual(bytes.count, reference.convertedQ4_0.fileSize)
+        XCTAssertEqual(CRC32.checksum(bytes), reference.convertedQ4_0.fileCRC32,
+                       "graft convert no longer writes the file llama.cpp ran (re-run llamacpp_reference.py)")
+        let converted = try LoadedModel.load(gguf: output)
+        XCTAssertFalse(reference.convertedQ4_0.cases.isEmpty)
+        for c in reference.convertedQ4_0.cases {
+            try check(c, loaded: converted, label: "converted_q4_0/\(c.name)") { tokens, cache in
+                try converted.model.step(tokens, cache: cache, lastPositionOnly: false)
+            }
+        }
+    }
+
     /// Teacher forcing plus free-running greedy generation (continuing through EOS).
     private func check(_ c: GreedyReference.Case, loaded: LoadedModel, label: String,
                        step: ([Int32], KVCache) throws -> Tensor, line: UInt = #line) throws {

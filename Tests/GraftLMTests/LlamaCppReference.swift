@@ -11,7 +11,7 @@ struct LlamaCppReference: Decodable {
         enum CodingKeys: String, CodingKey { case cases, adapterFile = "adapter_file" }
     }
 
-    /// The fused-model run: which file llama.cpp ran (size, CRC-32) and its continuations.
+    /// A run on a file Graft wrote: which file llama.cpp ran (size, CRC-32) and its continuations.
     struct FusedRun: Decodable {
         let fileSize: Int
         let fileCRC32: UInt32
@@ -24,10 +24,12 @@ struct LlamaCppReference: Decodable {
     let base: [GreedyReference.Case]
     let lora: LoRARun
     let fusedQ8: FusedRun
+    /// `graft convert --format gguf --quantize 4 --q4-type q4_0` of the model (same record).
+    let convertedQ4_0: FusedRun
 
     enum CodingKeys: String, CodingKey {
         case base, lora
-        case newTokens = "new_tokens", fusedQ8 = "fused_q8_0"
+        case newTokens = "new_tokens", fusedQ8 = "fused_q8_0", convertedQ4_0 = "converted_q4_0"
     }
 
     static var directory: URL {
