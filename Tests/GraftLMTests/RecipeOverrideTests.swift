@@ -14,7 +14,7 @@ final class RecipeOverrideTests: XCTestCase {
     func testOverridesReplaceFileValues() throws {
         let r = try load(["lora.rank=16", "optimizer.lr=2e-4", "lora.targets=[q, v]", "train.grad_clip=null",
                           "eval.batches=all", "lora.layers=4", "data.format=completions", "lora.dora=false",
-                          "checkpoint.dir=out dir/x"])
+                          "checkpoint.dir=out dir/x", "train.length_window=1"])
         XCTAssertEqual(r.lora.rank, 16)
         XCTAssertEqual(r.lora.scale, 32.5 / 16)
         XCTAssertEqual(r.optimizer.lr, 2e-4)
@@ -25,7 +25,10 @@ final class RecipeOverrideTests: XCTestCase {
         XCTAssertEqual(r.data.format, .completions)
         XCTAssertFalse(r.lora.dora)
         XCTAssertEqual(r.checkpoint.dir, "out dir/x")
-        XCTAssertEqual(r.overrides.count, 9)
+        XCTAssertEqual(r.train.lengthWindow, 1)
+        XCTAssertEqual(try load([]).train.lengthWindow, BatchIterator.defaultWindowBatches)
+        XCTAssertThrowsError(try load(["train.length_window=0"]))
+        XCTAssertEqual(r.overrides.count, 10)
     }
 
     /// A later override wins; overriding epochs with iters is a conflict unless epochs is

@@ -275,15 +275,19 @@ extension Recipe {
         public var gradAccumulation: Int
         /// Clip the global gradient norm to this value; nil: no clipping.
         public var gradClip: Double?
+        /// Batches per length-sorted window of the shuffled order (1: random batches).
+        public var lengthWindow: Int
 
         /// A TrainSection with every value given.
-        public init(length: TrainLength, batchSize: Int, maxSeqLength: Int, seed: UInt64, gradAccumulation: Int, gradClip: Double?) {
+        public init(length: TrainLength, batchSize: Int, maxSeqLength: Int, seed: UInt64, gradAccumulation: Int, gradClip: Double?,
+                    lengthWindow: Int = BatchIterator.defaultWindowBatches) {
             self.length = length
             self.batchSize = batchSize
             self.maxSeqLength = maxSeqLength
             self.seed = seed
             self.gradAccumulation = gradAccumulation
             self.gradClip = gradClip
+            self.lengthWindow = lengthWindow
         }
     }
 

@@ -35,6 +35,7 @@ public struct RecipeChange: Sendable, Equatable {
         "data.dir": "the training data, so the saved data position means nothing",
         "train.seed": "the data order and dropout keys",
         "train.batch_size": "the data order, so the saved data position means nothing",
+        "train.length_window": "the data order, so the saved data position means nothing",
         "lora.alpha": "the adapters' scale, so the trained adapters' effect jumps",
         "optimizer.name": "the optimizer, whose saved state belongs to the old one",
     ]
@@ -73,7 +74,7 @@ extension Recipe {
         values += [
             ("train.batch_size", String(train.batchSize)), ("train.max_seq_length", String(train.maxSeqLength)),
             ("train.seed", String(train.seed)), ("train.grad_accumulation", String(train.gradAccumulation)),
-            ("train.grad_clip", train.gradClip.map(n) ?? "off"),
+            ("train.grad_clip", train.gradClip.map(n) ?? "off"), ("train.length_window", String(train.lengthWindow)),
             ("eval.every", String(eval.every)), ("eval.batches", eval.batches.map(String.init) ?? "all"),
             ("checkpoint.dir", checkpoint.dir), ("checkpoint.every", String(checkpoint.every)),
             ("checkpoint.keep_last", String(checkpoint.keepLast)), ("checkpoint.keep_best", "\(checkpoint.keepBest)"),

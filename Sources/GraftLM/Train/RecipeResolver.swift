@@ -87,7 +87,8 @@ struct RecipeResolver {
             length: length, batchSize: integer("train.batch_size") ?? 4,
             maxSeqLength: integer("train.max_seq_length") ?? 2048,
             seed: UInt64(integer("train.seed") ?? 0),
-            gradAccumulation: integer("train.grad_accumulation") ?? 1, gradClip: clip)
+            gradAccumulation: integer("train.grad_accumulation") ?? 1, gradClip: clip,
+            lengthWindow: integer("train.length_window") ?? BatchIterator.defaultWindowBatches)
     }
 
     private func scheduleSection(optimizer: Recipe.OptimizerSection, train: Recipe.TrainSection) throws -> Recipe.ScheduleSection {

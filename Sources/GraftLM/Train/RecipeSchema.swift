@@ -149,6 +149,7 @@ enum RecipeSchema {
             ("seed", .leaf(.integer(min: 0))),
             ("grad_accumulation", .leaf(.integer(min: 1))),
             ("grad_clip", .leaf(.optionalNumber(.positive))),
+            ("length_window", .leaf(.integer(min: 1))),
         ])),
         ("eval", .group([
             ("every", .leaf(.integer(min: 1))),

@@ -39,7 +39,8 @@ public final class Trainer {
         self.log = log
         lora = LoRAConfig(rank: recipe.lora.rank, alpha: recipe.lora.alpha, dropout: recipe.lora.dropout, dora: recipe.lora.dora)
         key = RandomKey(seed: recipe.train.seed)
-        batches = BatchIterator(split: dataset.train, batchSize: recipe.train.batchSize, seed: recipe.train.seed)
+        batches = BatchIterator(split: dataset.train, batchSize: recipe.train.batchSize, seed: recipe.train.seed,
+                                windowBatches: recipe.train.lengthWindow)
         totalSteps = recipe.totalUpdates(microBatchesPerEpoch: batches.batchesPerEpoch)
         schedule = recipe.makeSchedule(totalUpdates: totalSteps)
         optimizer = recipe.makeOptimizer()
