@@ -7,7 +7,9 @@
 /// Packed bytes widen to 32-bit lanes (`vpmovzxbd`), convert to floats and meet `x` in fused
 /// multiply-adds, 8 lanes at a time. In the 4-bit packing byte `j` holds values `2j` (low
 /// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
-/// the low nibbles of 8 bytes then dot with 8 consecutive even elements.
+/// the low nibbles of 8 bytes then dot with 8 consecutive even elements. One activation row
+/// runs two weight rows at a time (shared loads of x, independent sums); several rows run in
+/// blocks of eight and four, each converted weight group meeting every row of the block.
 enum QuantizedRowKernel {
     static func run(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                     _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
@@ -29,40 +31,69 @@ enum QuantizedRowKernel {
         let ws = SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self))
         let xs = SendPtr(bits == 4 ? split : x), ss = SendPtr(s), bs = SendPtr(b), os = SendPtr(out), gs = SendPtr(sums)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
-            for n in range {
+            var n = range.lowerBound
+            // One activation row: two weight rows at a time share each load of x.
+            if m == 1 {
+                while n &+ 2 <= range.upperBound {
+                    let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups
+                    let t = bits == 4
+                        ? pair4(wr, wr + rowBytes, even: xs.p, odd: xs.p + cols / 2, scales: sr, sr + groups, groups: groups,
+                                groupSize: groupSize)
+                        : pair8(wr, wr + rowBytes, xs.p, scales: sr, sr + groups, groups: groups, groupSize: groupSize)
+                    os[n] = t.0 + dot(bs.p + n &* groups, gs.p, count: groups)
+                    os[n &+ 1] = t.1 + dot(bs.p + (n &+ 1) &* groups, gs.p, count: groups)
+                    n &+= 2
+                }
+            }
+            while n < range.upperBound {
                 let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups, br = bs.p + n &* groups
+                @inline(__always) func store(_ i: Int, _ total: Float) {
+                    os[i &* rows &+ n] = total + dot(br, gs.p + i &* groups, count: groups)
+                }
                 var i = 0
-                // Blocks of four rows: each weight group is converted once and meets four rows.
+                // Blocks of eight, then four activation rows: each weight group is converted once
+                // and meets every row of the block.
+                while i &+ 8 <= m {
+                    let lo = (xs.p + i &* cols, xs.p + (i &+ 1) &* cols, xs.p + (i &+ 2) &* cols, xs.p + (i &+ 3) &* cols)
+                    let hi = (lo.0 + 4 &* cols, lo.1 + 4 &* cols, lo.2 + 4 &* cols, lo.3 + 4 &* cols)
+                    let t = bits == 4
+                        ? block4(wr, lo, hi, eight: true, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
+                        : block8(wr, lo, hi, eight: true, scales: sr, groups: groups, groupSize: groupSize)
+                    store(i, t.0); store(i &+ 1, t.1); store(i &+ 2, t.2); store(i &+ 3, t.3)
+                    store(i &+ 4, t.4); store(i &+ 5, t.5); store(i &+ 6, t.6); store(i &+ 7, t.7)
+                    i &+= 8
+                }
                 while i &+ 4 <= m {
-                    let rowsX = (xs.p + i &* cols, xs.p + (i &+ 1) &* cols, xs.p + (i &+ 2) &* cols, xs.p + (i &+ 3) &* cols)
-                    let t = bits == 4 ? block4(wr, rowsX, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
-                                      : block8(wr, rowsX, scales: sr, groups: groups, groupSize: groupSize)
-                    for (k, total) in [t.0, t.1, t.2, t.3].enumerated() {
-                        os[(i &+ k) &* rows &+ n] = total + dot(br, gs.p + (i &+ k) &* groups, count: groups)
-                    }
+                    let lo = (xs.p + i &* cols, xs.p + (i &+ 1) &* cols, xs.p + (i &+ 2) &* cols, xs.p + (i &+ 3) &* cols)
+                    let t = bits == 4
+                        ? block4(wr, lo, lo, eight: false, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
+                        : block8(wr, lo, lo, eight: false, scales: sr, groups: groups, groupSize: groupSize)
+                    store(i, t.0); store(i &+ 1, t.1); store(i &+ 2, t.2); store(i &+ 3, t.3)
                     i &+= 4
                 }
                 while i < m {
                     let xr = xs.p + i &* cols
-                    let total = bits == 4
+                    store(i, bits == 4
                         ? dot4(wr, even: xr, odd: xr + cols / 2, scales: sr, groups: groups, groupSize: groupSize)
-                        : dot8(wr, xr, scales: sr, groups: groups, groupSize: groupSize)
-                    os[i &* rows &+ n] = total + dot(br, gs.p + i &* groups, count: groups)
+                        : dot8(wr, xr, scales: sr, groups: groups, groupSize: groupSize))
                     i &+= 1
                 }
+                n &+= 1
             }
         }
     }
 
     typealias FourRows = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                           UnsafeMutablePointer<Float>)
+    typealias EightSums = (Float, Float, Float, Float, Float, Float, Float, Float)
 
-    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for four split rows of x at once.
+    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for a block of split rows of x at once: the
+    /// rows `lo` and, when `eight` (a constant at every call site), also `hi`.
     @inline(__always)
-    static func block4(_ w: UnsafeRawPointer, _ x: FourRows, cols: Int, scales: UnsafeMutablePointer<Float>,
-                       groups: Int, groupSize: Int) -> (Float, Float, Float, Float) {
+    static func block4(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, eight: Bool, cols: Int,
+                       scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
         let low = SIMD8<Int32>(repeating: 0xF), half = cols / 2, steps = groupSize / 32
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
                                    _ w0: SIMD8<Float>, _ w1: SIMD8<Float>, _ w2: SIMD8<Float>, _ w3: SIMD8<Float>) {
             let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
@@ -79,22 +110,28 @@ enum QuantizedRowKernel {
                 let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
                 let w0 = SIMD8<Float>(b0 & low) * scale, w1 = SIMD8<Float>(b0 &>> 4) * scale
                 let w2 = SIMD8<Float>(b1 & low) * scale, w3 = SIMD8<Float>(b1 &>> 4) * scale
-                add(&a0, x.0, offset, w0, w1, w2, w3)
-                add(&a1, x.1, offset, w0, w1, w2, w3)
-                add(&a2, x.2, offset, w0, w1, w2, w3)
-                add(&a3, x.3, offset, w0, w1, w2, w3)
+                add(&a0, lo.0, offset, w0, w1, w2, w3)
+                add(&a1, lo.1, offset, w0, w1, w2, w3)
+                add(&a2, lo.2, offset, w0, w1, w2, w3)
+                add(&a3, lo.3, offset, w0, w1, w2, w3)
+                if eight {
+                    add(&a4, hi.0, offset, w0, w1, w2, w3)
+                    add(&a5, hi.1, offset, w0, w1, w2, w3)
+                    add(&a6, hi.2, offset, w0, w1, w2, w3)
+                    add(&a7, hi.3, offset, w0, w1, w2, w3)
+                }
                 offset &+= 16
             }
         }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
     }
 
-    /// ``dot8(_:_:scales:groups:groupSize:)`` for four rows of x at once.
+    /// ``dot8(_:_:scales:groups:groupSize:)`` for a block of rows of x at once (as ``block4``).
     @inline(__always)
-    static func block8(_ w: UnsafeRawPointer, _ x: FourRows, scales: UnsafeMutablePointer<Float>,
-                       groups: Int, groupSize: Int) -> (Float, Float, Float, Float) {
+    static func block8(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, eight: Bool,
+                       scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
         let steps = groupSize / 16
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
                                    _ w0: SIMD8<Float>, _ w1: SIMD8<Float>) {
             let p = UnsafeRawPointer(row + offset)
@@ -107,14 +144,86 @@ enum QuantizedRowKernel {
             for _ in 0..<steps {
                 let w0 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))) * scale
                 let w1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))) * scale
-                add(&a0, x.0, offset, w0, w1)
-                add(&a1, x.1, offset, w0, w1)
-                add(&a2, x.2, offset, w0, w1)
-                add(&a3, x.3, offset, w0, w1)
+                add(&a0, lo.0, offset, w0, w1)
+                add(&a1, lo.1, offset, w0, w1)
+                add(&a2, lo.2, offset, w0, w1)
+                add(&a3, lo.3, offset, w0, w1)
+                if eight {
+                    add(&a4, hi.0, offset, w0, w1)
+                    add(&a5, hi.1, offset, w0, w1)
+                    add(&a6, hi.2, offset, w0, w1)
+                    add(&a7, hi.3, offset, w0, w1)
+                }
                 offset &+= 16
             }
         }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
+    }
+
+    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for two consecutive weight rows `w0`, `w1`
+    /// against one split row of x: each load of x serves both, and the two running sums are
+    /// independent chains.
+    @inline(__always)
+    static func pair4(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, even: UnsafeMutablePointer<Float>,
+                      odd: UnsafeMutablePointer<Float>, scales s0: UnsafeMutablePointer<Float>,
+                      _ s1: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> (Float, Float) {
+        let low = SIMD8<Int32>(repeating: 0xF), steps = groupSize / 32
+        var acc0 = SIMD8<Float>(repeating: 0), acc1 = acc0
+        @inline(__always) func partial(_ w: UnsafeRawPointer, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>,
+                                       _ x2: SIMD8<Float>, _ x3: SIMD8<Float>) -> SIMD8<Float> {
+            let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+            let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+            var d0 = SIMD8<Float>(b0 & low) * x0, d1 = SIMD8<Float>(b0 &>> 4) * x1
+            d0.addProduct(SIMD8<Float>(b1 & low), x2)
+            d1.addProduct(SIMD8<Float>(b1 &>> 4), x3)
+            return d0 + d1
+        }
+        var offset = 0
+        for g in 0..<groups {
+            var d0 = SIMD8<Float>(repeating: 0), d1 = d0
+            for _ in 0..<steps {
+                let e = UnsafeRawPointer(even + offset), o = UnsafeRawPointer(odd + offset)
+                let x0 = e.loadUnaligned(as: SIMD8<Float>.self), x1 = o.loadUnaligned(as: SIMD8<Float>.self)
+                let x2 = e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                let x3 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                d0 += partial(w0, offset, x0, x1, x2, x3)
+                d1 += partial(w1, offset, x0, x1, x2, x3)
+                offset &+= 16
+            }
+            acc0.addProduct(d0, SIMD8<Float>(repeating: s0[g]))
+            acc1.addProduct(d1, SIMD8<Float>(repeating: s1[g]))
+        }
+        return (acc0.sum(), acc1.sum())
+    }
+
+    /// ``dot8(_:_:scales:groups:groupSize:)`` for two consecutive weight rows (as ``pair4``).
+    @inline(__always)
+    static func pair8(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>,
+                      scales s0: UnsafeMutablePointer<Float>, _ s1: UnsafeMutablePointer<Float>,
+                      groups: Int, groupSize: Int) -> (Float, Float) {
+        let steps = groupSize / 16
+        var acc0 = SIMD8<Float>(repeating: 0), acc1 = acc0
+        @inline(__always) func partial(_ w: UnsafeRawPointer, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>) -> SIMD8<Float> {
+            let q0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+            let q1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+            var d = SIMD8<Float>(q0) * x0
+            d.addProduct(SIMD8<Float>(q1), x1)
+            return d
+        }
+        var offset = 0
+        for g in 0..<groups {
+            var d0 = SIMD8<Float>(repeating: 0), d1 = d0
+            for _ in 0..<steps {
+                let p = UnsafeRawPointer(x + offset)
+                let x0 = p.loadUnaligned(as: SIMD8<Float>.self), x1 = p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                d0 += partial(w0, offset, x0, x1)
+                d1 += partial(w1, offset, x0, x1)
+                offset &+= 16
+            }
+            acc0.addProduct(d0, SIMD8<Float>(repeating: s0[g]))
+            acc1.addProduct(d1, SIMD8<Float>(repeating: s1[g]))
+        }
+        return (acc0.sum(), acc1.sum())
     }
 
     /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
