@@ -1,3 +1,4 @@
+import CGraftStream
 import Foundation
 
 /// Chains of float32 elementwise operations run as one pass over memory.
@@ -25,6 +26,14 @@ struct ElementwiseProgram {
     var members: [Node] = []
 
     static let tileSize = 2048
+
+    /// Outputs of at least this many bytes (the last-level cache, 32 MB when unknown) are written
+    /// with streaming stores: they cannot stay in cache anyway, and streaming skips reading each
+    /// output line into the cache before overwriting it (a third of the traffic of `silu(a) * b`).
+    static let streamingBytes: Int = {
+        let cache = sysconf(Int32(_SC_LEVEL3_CACHE_SIZE))
+        return cache > 0 ? cache : 32 << 20
+    }()
 
     /// Whether `node` can be part of a program: a float32 unary, or a float32 binary whose
     /// operands have the node's shape or a single element.
@@ -75,6 +84,7 @@ struct ElementwiseProgram {
         let out = SendPtr(output)
         let tiles = (count + Self.tileSize - 1) / Self.tileSize
         let registers = instructions.count
+        let streaming = count * MemoryLayout<Float>.stride >= Self.streamingBytes
         Parallel.forEach(tiles, costPerItem: Self.tileSize * registers * 2) { range in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: registers * Self.tileSize)
             defer { scratch.deallocate() }
@@ -82,7 +92,7 @@ struct ElementwiseProgram {
                 let start = tile * Self.tileSize
                 let n = Swift.min(Self.tileSize, count - start)
                 for (k, instruction) in instructions.enumerated() {
-                    let dst = k == registers - 1 ? out.p + start : scratch + k * Self.tileSize
+                    let dst = k == registers - 1 && !streaming ? out.p + start : scratch + k * Self.tileSize
                     func resolve(_ o: Operand) -> (UnsafeMutablePointer<Float>, Bool) {
                         switch o {
                         case .input(let i): return (pointers[i].p + start, false)
@@ -100,7 +110,9 @@ struct ElementwiseProgram {
                         ElementwiseKernels.binary(kind, pa, sa, pb, sb, dst, n)
                     }
                 }
+                if streaming { graft_stream_floats(out.p + start, scratch + (registers - 1) * Self.tileSize, n) }
             }
+            if streaming { graft_store_fence() }
         }
     }
 }

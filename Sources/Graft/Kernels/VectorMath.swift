@@ -8,21 +8,22 @@
 enum VectorMath {
     @inline(__always) static func exp(_ x: Float) -> Float {
         let clamped = Swift.min(Swift.max(x, -87.336), 88.722)
-        let shifted = clamped * 1.442_695_040_888_963_4 + 12_582_912  // 1.5·2²³: rounds to an integer
+        // Written as explicit fused multiply-adds: Swift never contracts `a * b + c` itself.
+        let shifted = Float(12_582_912).addingProduct(clamped, 1.442_695_040_888_963_4)  // 1.5·2²³: rounds to an integer
         let n = shifted - 12_582_912
-        var r = clamped - n * 0.693_359_375
-        r = r - n * -2.121_944_400_546_905_8e-4
+        var r = clamped.addingProduct(n, -0.693_359_375)
+        r = r.addingProduct(n, 2.121_944_400_546_905_8e-4)
         var p: Float = 1.987_569_150_0e-4
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        let y = p * (r * r) + r + 1
+        p = Float(1.398_199_950_7e-3).addingProduct(p, r)
+        p = Float(8.333_451_907_3e-3).addingProduct(p, r)
+        p = Float(4.166_579_589_4e-2).addingProduct(p, r)
+        p = Float(1.666_666_545_9e-1).addingProduct(p, r)
+        p = Float(5.000_000_120_1e-1).addingProduct(p, r)
+        let y = (r + 1).addingProduct(p, r * r)
         // 2^n in the exponent bits; n = 128 (x near the top of the range) is built as 2^127·2.
         let top: UInt32 = n > 127.5 ? 1 : 0
         let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127 &- top) &<< 23)
-        var result = y * scale * Float(1 + top)
+        var result = y * scale * (top == 1 ? 2 : 1)
         result = x > 88.722 ? .infinity : result
         result = x < -87.336 ? 0 : result
         return x != x ? x : result
