@@ -8,7 +8,7 @@
 /// multiply-adds, 8 lanes at a time. In the 4-bit packing byte `j` holds values `2j` (low
 /// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
 /// the low nibbles of 8 bytes then dot with 8 consecutive even elements. One activation row
-/// runs two weight rows at a time (shared loads of x, independent sums); several rows run in
+/// runs four weight rows at a time (shared loads of x, independent sums); several rows run in
 /// blocks of eight and four, each converted weight group meeting every row of the block.
 enum QuantizedRowKernel {
     static func run(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
@@ -32,17 +32,19 @@ enum QuantizedRowKernel {
         let xs = SendPtr(bits == 4 ? split : x), ss = SendPtr(s), bs = SendPtr(b), os = SendPtr(out), gs = SendPtr(sums)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             var n = range.lowerBound
-            // One activation row: two weight rows at a time share each load of x.
+            // One activation row: four weight rows at a time share each load of x.
             if m == 1 {
-                while n &+ 2 <= range.upperBound {
+                while n &+ 4 <= range.upperBound {
                     let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups
                     let t = bits == 4
-                        ? pair4(wr, wr + rowBytes, even: xs.p, odd: xs.p + cols / 2, scales: sr, sr + groups, groups: groups,
+                        ? quad4(wr, rowBytes: rowBytes, even: xs.p, odd: xs.p + cols / 2, scales: sr, groups: groups,
                                 groupSize: groupSize)
-                        : pair8(wr, wr + rowBytes, xs.p, scales: sr, sr + groups, groups: groups, groupSize: groupSize)
+                        : quad8(wr, rowBytes: rowBytes, xs.p, scales: sr, groups: groups, groupSize: groupSize)
                     os[n] = t.0 + dot(bs.p + n &* groups, gs.p, count: groups)
                     os[n &+ 1] = t.1 + dot(bs.p + (n &+ 1) &* groups, gs.p, count: groups)
-                    n &+= 2
+                    os[n &+ 2] = t.2 + dot(bs.p + (n &+ 2) &* groups, gs.p, count: groups)
+                    os[n &+ 3] = t.3 + dot(bs.p + (n &+ 3) &* groups, gs.p, count: groups)
+                    n &+= 4
                 }
             }
             while n < range.upperBound {
@@ -160,70 +162,81 @@ enum QuantizedRowKernel {
         return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
     }
 
-    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for two consecutive weight rows `w0`, `w1`
-    /// against one split row of x: each load of x serves both, and the two running sums are
-    /// independent chains.
+    typealias FourSums = (Float, Float, Float, Float)
+
+    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for four consecutive weight rows (from `w`,
+    /// `rowBytes` apart; scales `groups` apart) against one split row of x: each load of x
+    /// serves all four, and the four running sums are independent chains.
     @inline(__always)
-    static func pair4(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, even: UnsafeMutablePointer<Float>,
-                      odd: UnsafeMutablePointer<Float>, scales s0: UnsafeMutablePointer<Float>,
-                      _ s1: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> (Float, Float) {
+    static func quad4(_ w: UnsafeRawPointer, rowBytes: Int, even: UnsafeMutablePointer<Float>,
+                      odd: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>,
+                      groups: Int, groupSize: Int) -> FourSums {
         let low = SIMD8<Int32>(repeating: 0xF), steps = groupSize / 32
-        var acc0 = SIMD8<Float>(repeating: 0), acc1 = acc0
-        @inline(__always) func partial(_ w: UnsafeRawPointer, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>,
+        @inline(__always) func partial(_ row: Int, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>,
                                        _ x2: SIMD8<Float>, _ x3: SIMD8<Float>) -> SIMD8<Float> {
-            let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
-            let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+            let at = row &* rowBytes &+ offset
+            let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at, as: SIMD8<UInt8>.self))
+            let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at &+ 8, as: SIMD8<UInt8>.self))
             var d0 = SIMD8<Float>(b0 & low) * x0, d1 = SIMD8<Float>(b0 &>> 4) * x1
             d0.addProduct(SIMD8<Float>(b1 & low), x2)
             d1.addProduct(SIMD8<Float>(b1 &>> 4), x3)
             return d0 + d1
         }
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
         var offset = 0
         for g in 0..<groups {
-            var d0 = SIMD8<Float>(repeating: 0), d1 = d0
+            var d0 = SIMD8<Float>(repeating: 0), d1 = d0, d2 = d0, d3 = d0
             for _ in 0..<steps {
                 let e = UnsafeRawPointer(even + offset), o = UnsafeRawPointer(odd + offset)
                 let x0 = e.loadUnaligned(as: SIMD8<Float>.self), x1 = o.loadUnaligned(as: SIMD8<Float>.self)
                 let x2 = e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                 let x3 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                d0 += partial(w0, offset, x0, x1, x2, x3)
-                d1 += partial(w1, offset, x0, x1, x2, x3)
+                d0 += partial(0, offset, x0, x1, x2, x3)
+                d1 += partial(1, offset, x0, x1, x2, x3)
+                d2 += partial(2, offset, x0, x1, x2, x3)
+                d3 += partial(3, offset, x0, x1, x2, x3)
                 offset &+= 16
             }
-            acc0.addProduct(d0, SIMD8<Float>(repeating: s0[g]))
-            acc1.addProduct(d1, SIMD8<Float>(repeating: s1[g]))
+            a0.addProduct(d0, SIMD8<Float>(repeating: scales[g]))
+            a1.addProduct(d1, SIMD8<Float>(repeating: scales[groups &+ g]))
+            a2.addProduct(d2, SIMD8<Float>(repeating: scales[2 &* groups &+ g]))
+            a3.addProduct(d3, SIMD8<Float>(repeating: scales[3 &* groups &+ g]))
         }
-        return (acc0.sum(), acc1.sum())
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
     }
 
-    /// ``dot8(_:_:scales:groups:groupSize:)`` for two consecutive weight rows (as ``pair4``).
+    /// ``dot8(_:_:scales:groups:groupSize:)`` for four consecutive weight rows (as ``quad4``).
     @inline(__always)
-    static func pair8(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>,
-                      scales s0: UnsafeMutablePointer<Float>, _ s1: UnsafeMutablePointer<Float>,
-                      groups: Int, groupSize: Int) -> (Float, Float) {
+    static func quad8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: UnsafeMutablePointer<Float>,
+                      scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> FourSums {
         let steps = groupSize / 16
-        var acc0 = SIMD8<Float>(repeating: 0), acc1 = acc0
-        @inline(__always) func partial(_ w: UnsafeRawPointer, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>) -> SIMD8<Float> {
-            let q0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
-            let q1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+        @inline(__always) func partial(_ row: Int, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>) -> SIMD8<Float> {
+            let at = row &* rowBytes &+ offset
+            let q0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at, as: SIMD8<UInt8>.self))
+            let q1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at &+ 8, as: SIMD8<UInt8>.self))
             var d = SIMD8<Float>(q0) * x0
             d.addProduct(SIMD8<Float>(q1), x1)
             return d
         }
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
         var offset = 0
         for g in 0..<groups {
-            var d0 = SIMD8<Float>(repeating: 0), d1 = d0
+            var d0 = SIMD8<Float>(repeating: 0), d1 = d0, d2 = d0, d3 = d0
             for _ in 0..<steps {
                 let p = UnsafeRawPointer(x + offset)
                 let x0 = p.loadUnaligned(as: SIMD8<Float>.self), x1 = p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                d0 += partial(w0, offset, x0, x1)
-                d1 += partial(w1, offset, x0, x1)
+                d0 += partial(0, offset, x0, x1)
+                d1 += partial(1, offset, x0, x1)
+                d2 += partial(2, offset, x0, x1)
+                d3 += partial(3, offset, x0, x1)
                 offset &+= 16
             }
-            acc0.addProduct(d0, SIMD8<Float>(repeating: s0[g]))
-            acc1.addProduct(d1, SIMD8<Float>(repeating: s1[g]))
+            a0.addProduct(d0, SIMD8<Float>(repeating: scales[g]))
+            a1.addProduct(d1, SIMD8<Float>(repeating: scales[groups &+ g]))
+            a2.addProduct(d2, SIMD8<Float>(repeating: scales[2 &* groups &+ g]))
+            a3.addProduct(d3, SIMD8<Float>(repeating: scales[3 &* groups &+ g]))
         }
-        return (acc0.sum(), acc1.sum())
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
     }
 
     /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
