@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "GraftNN", dependencies: ["Graft"]),
         .target(name: "GraftOptim", dependencies: ["Graft", "GraftNN"]),
         .target(name: "GraftIO", dependencies: ["Graft", "CHDF5"], swiftSettings: kernelSettings),
-        .target(name: "GraftLM", dependencies: ["Graft", "GraftNN", "GraftOptim", "GraftIO", "Yams"]),
+        .target(name: "GraftLM", dependencies: ["Graft", "GraftNN", "GraftOptim", "GraftIO", "CBLAS", "Yams"]),
         .executableTarget(name: "graft", dependencies: [
             "GraftLM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
