@@ -23,8 +23,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
-        .target(name: "CGraftStream", path: "Sources/CGraftStream"),
-        .target(name: "Graft", dependencies: ["CBLAS", "CGraftStream"], swiftSettings: kernelSettings),
+        .target(name: "CGraftKernels", path: "Sources/CGraftKernels"),
+        .target(name: "Graft", dependencies: ["CBLAS", "CGraftKernels"], swiftSettings: kernelSettings),
         .target(name: "GraftNN", dependencies: ["Graft"]),
         .target(name: "GraftOptim", dependencies: ["Graft", "GraftNN"]),
         .target(name: "GraftIO", dependencies: ["Graft", "CHDF5"], swiftSettings: kernelSettings),

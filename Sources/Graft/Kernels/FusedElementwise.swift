@@ -1,4 +1,4 @@
-import CGraftStream
+import CGraftKernels
 import Foundation
 
 /// Chains of float32 elementwise operations run as one pass over memory.
@@ -126,8 +126,8 @@ enum ElementwiseKernels {
         case .sigmoid: for i in 0..<n { y[i] = VectorMath.sigmoid(x[i]) }
         case .silu: for i in 0..<n { y[i] = VectorMath.silu(x[i]) }
         case .neg: for i in 0..<n { y[i] = -x[i] }
-        case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
-        case .rsqrt: for i in 0..<n { y[i] = 1 / x[i].squareRoot() }
+        case .sqrt: graft_sqrt_floats(x, y, n)
+        case .rsqrt: graft_rsqrt_floats(x, y, n)
         case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
         case .square: for i in 0..<n { y[i] = x[i] * x[i] }
         case .log: for i in 0..<n { y[i] = Foundation.logf(x[i]) }
