@@ -31,10 +31,10 @@ struct Attention: Primitive {
                 for i in 0..<t {
                     let row = scores + i * n
                     let visible = causal ? Swift.min(n, n - t + i + 1) : n
-                    var m = -T.infinity
-                    for j in 0..<visible { row[j] *= scale; m = Swift.max(m, row[j]) }
-                    var sum: T = 0
-                    for j in 0..<visible { let e = T.exp(row[j] - m); row[j] = e; sum += e }
+                    for j in 0..<visible { row[j] *= scale }
+                    let m = T.maximum(row, count: visible)
+                    let sum = T(T.sumOfExponentials(row, minus: m, count: visible))
+                    T.exponentials(row, minus: m, into: row, count: visible)
                     let inv = sum > 0 ? 1 / sum : 0
                     for j in 0..<visible { row[j] *= inv }
                     for j in visible..<n { row[j] = 0 }

@@ -10,21 +10,29 @@ struct CrossEntropy: Primitive {
     /// vocabulary a float32 running sum drops the small terms and biases the loss (and the
     /// softmax in the gradient) by ~1e-4.
     @inline(__always) static func lse<T: KernelFloat>(_ row: UnsafeMutablePointer<T>, _ v: Int) -> T {
-        var m = -T.infinity
-        for j in 0..<v { m = Swift.max(m, row[j]) }
-        var s: Double = 0
-        for j in 0..<v { s += Double(T.exp(row[j] - m)) }
-        return m + T(Foundation.log(s))
+        let m = T.maximum(row, count: v)
+        return m + T(Foundation.log(T.sumOfExponentials(row, minus: m, count: v)))
     }
 
+    /// Rows run in parallel; their losses are then summed in row order (the same total
+    /// whatever the thread count).
     static func run<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ t: UnsafeMutablePointer<Int32>, _ w: UnsafeMutablePointer<T>,
                                     n: Int, v: Int) -> T {
+        for i in 0..<n where w[i] != 0 {
+            precondition(t[i] >= 0 && Int(t[i]) < v, "crossEntropy: target \(t[i]) out of range for \(v) classes (row \(i))")
+        }
+        let losses = UnsafeMutablePointer<T>.allocate(capacity: n)
+        defer { losses.deallocate() }
+        let xs = SendPtr(x), ts = SendPtr(t), ws = SendPtr(w), ls = SendPtr(losses)
+        Parallel.forEach(n, costPerItem: v * 4) { r in
+            for i in r {
+                let row = xs.p + i * v
+                ls[i] = ws[i] == 0 ? 0 : ws[i] * (lse(row, v) - row[Int(ts[i])])
+            }
+        }
         var total: T = 0, weight: T = 0
         for i in 0..<n where w[i] != 0 {
-            let row = x + i * v
-            let target = Int(t[i])
-            precondition(target >= 0 && target < v, "crossEntropy: target \(target) out of range for \(v) classes (row \(i))")
-            total += w[i] * (lse(row, v) - row[target])
+            total += losses[i]
             weight += w[i]
         }
         return weight > 0 ? total / weight : 0
@@ -60,7 +68,8 @@ struct CrossEntropyGrad: Primitive {
                 if wi == 0 || weight == 0 { dst.update(repeating: 0, count: v); continue }
                 let lse = CrossEntropy.lse(row, v)
                 let c = g * wi / weight
-                for j in 0..<v { dst[j] = c * T.exp(row[j] - lse) }
+                T.exponentials(row, minus: lse, into: dst, count: v)
+                for j in 0..<v { dst[j] *= c }
                 dst[Int(ts[i])] -= c
             }
         }

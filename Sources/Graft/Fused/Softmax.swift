@@ -15,11 +15,12 @@ struct Softmax: Primitive {
                 let o = idx / inner, j = idx % inner
                 let src = x.p + o * n * inner + j
                 var m = -T.infinity
-                for i in 0..<n { m = Swift.max(m, src[i * inner]) }
+                if inner == 1 { m = T.maximum(src, count: n) } else { for i in 0..<n { m = Swift.max(m, src[i * inner]) } }
                 if m == -T.infinity { m = 0 }
                 // float64 accumulation: long rows (a vocabulary) lose small terms in float32.
                 var s64: Double = 0
-                for i in 0..<n { s64 += Double(T.exp(src[i * inner] - m)) }
+                if inner == 1 { s64 = T.sumOfExponentials(src, minus: m, count: n) }
+                else { for i in 0..<n { s64 += Double(T.exp(src[i * inner] - m)) } }
                 let s = T(s64)
                 let lse = m + T.log(s)
                 switch kind {
@@ -31,7 +32,8 @@ struct Softmax: Primitive {
                 case .softmax:
                     let dst = y.p + o * n * inner + j
                     let inv = 1 / s
-                    for i in 0..<n { dst[i * inner] = T.exp(src[i * inner] - m) * inv }
+                    if inner == 1 { T.exponentials(src, minus: m, into: dst, count: n); for i in 0..<n { dst[i] *= inv } }
+                    else { for i in 0..<n { dst[i * inner] = T.exp(src[i * inner] - m) * inv } }
                 }
             }
         }

@@ -31,4 +31,41 @@ enum VectorMath {
 
     @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
     @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + exp(-x)) }
+
+    /// The largest of `count` values (−∞ for none; a NaN among them may or may not win).
+    @inline(__always) static func maximum(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i &+ 8 <= count {
+            lanes = lanes.replacing(with: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self),
+                                    where: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) .> lanes)
+            i &+= 8
+        }
+        var m = lanes.max()
+        while i < count { m = Swift.max(m, x[i]); i &+= 1 }
+        return m
+    }
+
+    /// Σ exp(x[i] − shift) in float64: exponentials a tile at a time (a loop LLVM vectorises),
+    /// each tile summed 8 lanes wide in float64.
+    @inline(__always) static func sumOfExponentials(_ x: UnsafeMutablePointer<Float>, minus shift: Float, count: Int) -> Double {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 512) { tile in
+            let t = tile.baseAddress!
+            var lanes = SIMD8<Double>(repeating: 0)
+            var total = 0.0
+            var start = 0
+            while start < count {
+                let n = Swift.min(512, count &- start)
+                for j in 0..<n { t[j] = exp(x[start &+ j] - shift) }
+                var j = 0
+                while j &+ 8 <= n {
+                    lanes += SIMD8<Double>(UnsafeRawPointer(t + j).loadUnaligned(as: SIMD8<Float>.self))
+                    j &+= 8
+                }
+                while j < n { total += Double(t[j]); j &+= 1 }
+                start &+= n
+            }
+            return total + lanes.sum()
+        }
+    }
 }
