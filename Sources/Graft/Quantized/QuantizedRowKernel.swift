@@ -9,7 +9,7 @@
 /// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
 /// the low nibbles of 8 bytes then dot with 8 consecutive even elements. One activation row
 /// runs four weight rows at a time (shared loads of x, independent sums); several rows run in
-/// blocks of eight and four, each converted weight group meeting every row of the block.
+/// blocks of eight, four and two, each converted weight group meeting every row of the block.
 enum QuantizedRowKernel {
     static func run(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                     _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
@@ -53,26 +53,24 @@ enum QuantizedRowKernel {
                     os[i &* rows &+ n] = total + dot(br, gs.p + i &* groups, count: groups)
                 }
                 var i = 0
-                // Blocks of eight, then four activation rows: each weight group is converted once
-                // and meets every row of the block.
-                while i &+ 8 <= m {
-                    let lo = (xs.p + i &* cols, xs.p + (i &+ 1) &* cols, xs.p + (i &+ 2) &* cols, xs.p + (i &+ 3) &* cols)
-                    let hi = (lo.0 + 4 &* cols, lo.1 + 4 &* cols, lo.2 + 4 &* cols, lo.3 + 4 &* cols)
-                    let t = bits == 4
-                        ? block4(wr, lo, hi, eight: true, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
-                        : block8(wr, lo, hi, eight: true, scales: sr, groups: groups, groupSize: groupSize)
-                    store(i, t.0); store(i &+ 1, t.1); store(i &+ 2, t.2); store(i &+ 3, t.3)
-                    store(i &+ 4, t.4); store(i &+ 5, t.5); store(i &+ 6, t.6); store(i &+ 7, t.7)
-                    i &+= 8
+                // Blocks of eight, four, then two activation rows: each weight group is converted
+                // once and meets every row of the block (`size` is a constant at each call).
+                @inline(__always) func blocks(of size: Int) {
+                    while i &+ size <= m {
+                        @inline(__always) func x(_ k: Int) -> UnsafeMutablePointer<Float> { xs.p + (i &+ (k < size ? k : 0)) &* cols }
+                        let lo = (x(0), x(1), x(2), x(3)), hi = (x(4), x(5), x(6), x(7))
+                        let t = bits == 4
+                            ? block4(wr, lo, hi, count: size, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
+                            : block8(wr, lo, hi, count: size, scales: sr, groups: groups, groupSize: groupSize)
+                        store(i, t.0); store(i &+ 1, t.1)
+                        if size > 2 { store(i &+ 2, t.2); store(i &+ 3, t.3) }
+                        if size > 4 { store(i &+ 4, t.4); store(i &+ 5, t.5); store(i &+ 6, t.6); store(i &+ 7, t.7) }
+                        i &+= size
+                    }
                 }
-                while i &+ 4 <= m {
-                    let lo = (xs.p + i &* cols, xs.p + (i &+ 1) &* cols, xs.p + (i &+ 2) &* cols, xs.p + (i &+ 3) &* cols)
-                    let t = bits == 4
-                        ? block4(wr, lo, lo, eight: false, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
-                        : block8(wr, lo, lo, eight: false, scales: sr, groups: groups, groupSize: groupSize)
-                    store(i, t.0); store(i &+ 1, t.1); store(i &+ 2, t.2); store(i &+ 3, t.3)
-                    i &+= 4
-                }
+                blocks(of: 8)
+                blocks(of: 4)
+                blocks(of: 2)
                 while i < m {
                     let xr = xs.p + i &* cols
                     store(i, bits == 4
@@ -90,9 +88,9 @@ enum QuantizedRowKernel {
     typealias EightSums = (Float, Float, Float, Float, Float, Float, Float, Float)
 
     /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for a block of split rows of x at once: the
-    /// rows `lo` and, when `eight` (a constant at every call site), also `hi`.
+    /// first `count` (2, 4 or 8; a constant at every call site) of the rows `lo` then `hi`.
     @inline(__always)
-    static func block4(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, eight: Bool, cols: Int,
+    static func block4(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int, cols: Int,
                        scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
         let low = SIMD8<Int32>(repeating: 0xF), half = cols / 2, steps = groupSize / 32
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
@@ -114,9 +112,11 @@ enum QuantizedRowKernel {
                 let w2 = SIMD8<Float>(b1 & low) * scale, w3 = SIMD8<Float>(b1 &>> 4) * scale
                 add(&a0, lo.0, offset, w0, w1, w2, w3)
                 add(&a1, lo.1, offset, w0, w1, w2, w3)
-                add(&a2, lo.2, offset, w0, w1, w2, w3)
-                add(&a3, lo.3, offset, w0, w1, w2, w3)
-                if eight {
+                if count > 2 {
+                    add(&a2, lo.2, offset, w0, w1, w2, w3)
+                    add(&a3, lo.3, offset, w0, w1, w2, w3)
+                }
+                if count > 4 {
                     add(&a4, hi.0, offset, w0, w1, w2, w3)
                     add(&a5, hi.1, offset, w0, w1, w2, w3)
                     add(&a6, hi.2, offset, w0, w1, w2, w3)
@@ -130,7 +130,7 @@ enum QuantizedRowKernel {
 
     /// ``dot8(_:_:scales:groups:groupSize:)`` for a block of rows of x at once (as ``block4``).
     @inline(__always)
-    static func block8(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, eight: Bool,
+    static func block8(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int,
                        scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
         let steps = groupSize / 16
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
@@ -148,9 +148,11 @@ enum QuantizedRowKernel {
                 let w1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))) * scale
                 add(&a0, lo.0, offset, w0, w1)
                 add(&a1, lo.1, offset, w0, w1)
-                add(&a2, lo.2, offset, w0, w1)
-                add(&a3, lo.3, offset, w0, w1)
-                if eight {
+                if count > 2 {
+                    add(&a2, lo.2, offset, w0, w1)
+                    add(&a3, lo.3, offset, w0, w1)
+                }
+                if count > 4 {
                     add(&a4, hi.0, offset, w0, w1)
                     add(&a5, hi.1, offset, w0, w1)
                     add(&a6, hi.2, offset, w0, w1)
