@@ -24,17 +24,23 @@ final class KernelFusedAdapterTests: XCTestCase {
     }
 
     /// On every held-out prompt: last-position logits within 1e-4 (relative to the largest) of
-    /// the side adapters', and the same 16 greedy tokens. Returns how many answers the adapter
-    /// changed against `base`.
+    /// the side adapters', after the prompt (many rows) and after one more token (the decoding
+    /// kernel), and the same 16 greedy tokens. Returns how many answers the adapter changed
+    /// against `base`.
     @discardableResult
     func assertSameAsSide(_ kernel: LoadedModel, _ side: LoadedModel, base: LoadedModel, _ label: String) throws -> Int {
         var changed = 0
         for prompt in try Self.heldOutPrompts() {
             let ids = try base.chatTokens([ChatMessage(role: "user", content: prompt)])
-            let got = try kernel.step(ids, cache: KVCache(layerCount: kernel.model.config.layerCount)).toArray(as: Float.self)
-            let want = try side.step(ids, cache: KVCache(layerCount: side.model.config.layerCount)).toArray(as: Float.self)
-            let error = LlamaTestSupport.relativeError(got, want)
-            XCTAssertLessThan(error, 1e-4, "\(label): logits, \(prompt)")
+            let kernelCache = KVCache(layerCount: kernel.model.config.layerCount)
+            let sideCache = KVCache(layerCount: side.model.config.layerCount)
+            let got = try kernel.step(ids, cache: kernelCache).toArray(as: Float.self)
+            let want = try side.step(ids, cache: sideCache).toArray(as: Float.self)
+            XCTAssertLessThan(LlamaTestSupport.relativeError(got, want), 1e-4, "\(label): prompt logits, \(prompt)")
+            let next = Int32(want.indices.max { want[$0] < want[$1] }!)
+            let gotNext = try kernel.step([next], cache: kernelCache).toArray(as: Float.self)
+            let wantNext = try side.step([next], cache: sideCache).toArray(as: Float.self)
+            XCTAssertLessThan(LlamaTestSupport.relativeError(gotNext, wantNext), 1e-4, "\(label): decoding logits, \(prompt)")
             let options = GenerationOptions(maxTokens: 16)
             let tokens = try Generator(kernel).generate(prompt: ids, options: options).tokens
             XCTAssertEqual(tokens, try Generator(side).generate(prompt: ids, options: options).tokens, "\(label): \(prompt)")
@@ -64,6 +70,21 @@ final class KernelFusedAdapterTests: XCTestCase {
         XCTAssertEqual(greedy, reference.greedyIDs)
         let changed = try assertSameAsSide(kernel, base.applyingOnTheSide(adapter), base: base, "peft")
         XCTAssertGreaterThan(changed, 0, "the adapter should change some answer, or the comparison proves little")
+    }
+
+    /// The quickstart's own adapter (rank 8 on all seven projections of the top 16 blocks), when
+    /// `make quickstart` has trained it into checkpoints/quickstart (skipped otherwise).
+    func testQuickstartAdapterInTheKernelMatchesSideAdapters() throws {
+        let run = TrainEndToEndTests.repository.appendingPathComponent("checkpoints/quickstart")
+        guard FileManager.default.fileExists(atPath: run.appendingPathComponent("latest").path) else {
+            throw XCTSkip("no quickstart run in \(run.path) (make quickstart trains it)")
+        }
+        let base = try LlamaTestSupport.model()
+        let adapter = try LoadedAdapter.open(path: run.path, model: base.model)
+        let kernel = try base.fusingIntoKernels(adapter)
+        XCTAssertEqual(kernel.model.lowRankProjectionCount, adapter.adapter.projectionCount)
+        let changed = try assertSameAsSide(kernel, base.applyingOnTheSide(adapter), base: base, "quickstart")
+        XCTAssertGreaterThan(changed, 0, "the quickstart adapter answers the held-out questions differently from the base")
     }
 
     /// A DoRA adapter (magnitudes 0.8–1.2 times the base rows' norms): the kernel's precomputed
