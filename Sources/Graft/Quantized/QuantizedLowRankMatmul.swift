@@ -37,9 +37,10 @@ public struct LowRankTerm {
 /// projection of a LoRA/DoRA model at the packed base's speed. Inputs: `x [..., cols]`, packed
 /// words, scales, biases, `A [rank, cols]`, `B [rows, rank]` and, when `hasRowFactor`, `f [rows]`.
 ///
-/// A few rows (decoding): `t = scale·A·xᵢ` first (rank dot products), then the base's fused
-/// dequantize-and-dot kernel, then `out[i, n] += B[n, :]·tᵢ` per output. Many rows: the base's
-/// tiled GEMM path, then two GEMMs for the low-rank product.
+/// A few rows (decoding): `t = scale·A·xᵢ` first (rank dot products), then one parallel job in
+/// which each worker runs the base's fused dequantize-and-dot kernel on its block of rows and
+/// adds `B[n, :]·tᵢ` to those outputs (one dispatch per call, like the base alone). Many rows:
+/// the base's tiled GEMM path, then two GEMMs for the low-rank product.
 struct QuantizedLowRankMatmul: Primitive {
     let bits: Int
     let groupSize: Int
@@ -59,8 +60,7 @@ struct QuantizedLowRankMatmul: Primitive {
         defer { t.deallocate() }
         if m <= QuantizedMatmul.fusedRowLimit {
             Self.project(xp, m: m, lowA.pointer(Float.self), rank: rank, cols: cols, scale: scale, into: t)
-            QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize, o)
-            Self.addExpansion(t, m: m, lowB.pointer(Float.self), rank: rank, rows: rows, factor: factor, o)
+            decode(xp, m: m, w, s, b, rows: rows, cols: cols, t: t, lowB.pointer(Float.self), rank: rank, factor: factor, o)
         } else {
             QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: true)
                 .tiled(xp, m: m, w, s, b, rows: rows, cols: cols, o)
@@ -94,16 +94,28 @@ struct QuantizedLowRankMatmul: Primitive {
         }
     }
 
-    /// `out[i, n] = (out[i, n] + B[n, :]·t[i, :])·factor[n]` (factor 1 when nil).
-    static func addExpansion(_ t: UnsafeMutablePointer<Float>, m: Int, _ b: UnsafeMutablePointer<Float>, rank: Int,
-                             rows: Int, factor: UnsafeMutablePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
-        let ts = SendPtr(t), bs = SendPtr(b), os = SendPtr(out), fs = factor.map(SendPtr.init)
-        Parallel.forEach(rows, costPerItem: m * rank) { range in
-            for n in range {
-                let bn = bs.p + n &* rank, f = fs?.p[n] ?? 1
+    /// The few-row path after `t`: one parallel job over output features in which each worker
+    /// runs the base's decoding kernel on its block of weight rows (nested, so inline) and then
+    /// adds `B[n, :]·tᵢ` and the factor to the outputs it just wrote, while they are in cache.
+    func decode(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<Float>,
+                _ b: UnsafeMutablePointer<Float>, rows: Int, cols: Int, t: UnsafeMutablePointer<Float>,
+                _ lowB: UnsafeMutablePointer<Float>, rank: Int, factor: UnsafeMutablePointer<Float>?,
+                _ out: UnsafeMutablePointer<Float>) {
+        let wordsPerRow = cols * bits / 32, groups = cols / groupSize
+        let xs = SendPtr(x), ws = SendPtr(w), ss = SendPtr(s), bs = SendPtr(b), ts = SendPtr(t), lows = SendPtr(lowB)
+        let os = SendPtr(out), fs = factor.map(SendPtr.init)
+        let (bits, groupSize) = (self.bits, self.groupSize)
+        Parallel.forEach(rows, costPerItem: cols * m) { range in
+            let start = range.lowerBound, count = range.count
+            // One row writes straight into `out`; several need the block's [m, count] layout first.
+            let block = m == 1 ? os.p + start : UnsafeMutablePointer<Float>.allocate(capacity: m * count)
+            defer { if m != 1 { block.deallocate() } }
+            QuantizedRowKernel.run(xs.p, m: m, ws.p + start * wordsPerRow, ss.p + start * groups, bs.p + start * groups,
+                                   rows: count, cols: cols, bits: bits, groupSize: groupSize, block)
+            for j in 0..<count {
+                let n = start &+ j, bn = lows.p + n &* rank, f = fs?.p[n] ?? 1
                 for i in 0..<m {
-                    let slot = os.p + (i &* rows &+ n)
-                    slot.pointee = (slot.pointee + dot(bn, ts.p + i &* rank, count: rank)) * f
+                    os.p[i &* rows &+ n] = (block[i &* count &+ j] + Self.dot(bn, ts.p + i &* rank, count: rank)) * f
                 }
             }
         }
