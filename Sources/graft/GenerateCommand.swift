@@ -18,7 +18,7 @@ struct ModelSamplingOptions: ParsableArguments {
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
     @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
     var adapter: String?
-    @Flag(help: "With --adapter: keep the adapters on the side (W·x + scale·B·A·x at every step) instead of fusing them into the weights at load.")
+    @Flag(help: "With --adapter: keep the adapters on the side (W·x + scale·B·A·x as separate steps, as in training). By default they are fused at load: into the quantized matmul kernel for packed weights (exact float32 low-rank term, base model's speed), merged into the weights for dense ones.")
     var noFuse = false
     @Option(help: "Quantize a float model's weights at load to 4 or 8 bits.") var quantize: Int?
     @Option(help: "Values per quantization group with --quantize: 32, 64 or 128 (default 64).") var groupSize: Int?
@@ -58,10 +58,14 @@ struct ModelSamplingOptions: ParsableArguments {
                 loaded = loaded.applyingOnTheSide(a)
                 if verbose { printError("Adapters: \(a.file.path) (\(a.format)) on the side of \(a.adapter.adaptedModules.count) projections (not fused)") }
             } else {
-                // Fused once at load (adapted projections in float32), so decoding runs at the base
-                // model's speed; the other weights stay packed.
-                loaded = loaded.replacingModel(try loaded.model.fused(with: a.adapter, precision: .float32))
-                if verbose { printError("Adapters: \(a.file.path) (\(a.format)) fused into \(a.adapter.adaptedModules.count) projections") }
+                // Fused once at load: packed projections keep their weights and add the adapter in
+                // the quantized kernel, dense ones merge it; decoding runs at the base model's speed.
+                loaded = try loaded.fusingIntoKernels(a)
+                if verbose {
+                    let total = a.adapter.projectionCount
+                    let inKernel = loaded.model.lowRankProjectionCount
+                    printError("Adapters: \(a.file.path) (\(a.format)) fused into \(total) projections (\(inKernel) in the quantized kernel, \(total - inKernel) merged into dense weights)")
+                }
             }
         }
         if verbose {

@@ -5,14 +5,7 @@ import XCTest
 /// values are checked against a direct reading of the packing rule.
 final class QuantizedTests: XCTestCase {
     func randomWeight(rows: Int, cols: Int, bits: Int, groupSize: Int, seed: UInt64) throws -> QuantizedWeight {
-        var rng = TestRNG(seed)
-        let words = (0..<(rows * cols * bits / 32)).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
-        let groups = rows * cols / groupSize
-        let scales = (0..<groups).map { _ in Float(rng.uniform(-0.05, 0.05)) }
-        let biases = (0..<groups).map { _ in Float(rng.uniform(-0.2, 0.2)) }
-        return try QuantizedWeight(packed: Tensor(words, shape: [rows, cols * bits / 32]),
-                                   scales: Tensor(scales, shape: [rows, cols / groupSize]),
-                                   biases: Tensor(biases, shape: [rows, cols / groupSize]), bits: bits, groupSize: groupSize)
+        try randomQuantizedWeight(rows: rows, cols: cols, bits: bits, groupSize: groupSize, seed: seed)
     }
 
     func testDequantizationFollowsThePackingRule() throws {

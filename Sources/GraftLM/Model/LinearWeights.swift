@@ -6,19 +6,30 @@ import GraftNN
 ///
 /// The weight is frozen: dense float32 `[out, in]`, or packed affine 4/8-bit groups stored as
 /// MLX names them (`weight` uint32 packed, `scales`, `biases`). A LoRA adapter, when given,
-/// is applied on top (`LoRA.apply`).
+/// is applied on top (`LoRA.apply`). A frozen adapter fused for generation rides along as a
+/// ``lowRank`` term: inside the quantized kernel for a packed weight (`Tensor.quantizedMatmul(_:_:lowRank:)`).
 public struct LinearWeights {
     /// The frozen `[out, in]` weight.
     public let base: FrozenWeight
     /// The `[out]` bias, if the projection has one.
     public let bias: Tensor?
+    /// A frozen low-rank term (a fused adapter) added to `x·Wᵀ` before the bias, or nil.
+    public let lowRank: LowRankTerm?
 
-    /// A projection from its frozen weight and optional bias.
-    public init(base: FrozenWeight, bias: Tensor? = nil) {
+    /// A projection from its frozen weight, optional bias and optional frozen low-rank term.
+    public init(base: FrozenWeight, bias: Tensor? = nil, lowRank: LowRankTerm? = nil) {
         precondition(bias.map { $0.shape == [base.shape[0]] } ?? true,
                      "LinearWeights: bias \(bias?.shape ?? []) does not match weight \(base.shape)")
+        precondition(lowRank.map { $0.a.shape[1] == base.shape[1] && $0.b.shape[0] == base.shape[0] } ?? true,
+                     "LinearWeights: low-rank A \(lowRank?.a.shape ?? []) / B \(lowRank?.b.shape ?? []) do not fit weight \(base.shape)")
         self.base = base
         self.bias = bias
+        self.lowRank = lowRank
+    }
+
+    /// The same projection with `term` as its frozen low-rank term (replacing any other).
+    public func withLowRank(_ term: LowRankTerm?) -> LinearWeights {
+        LinearWeights(base: base, bias: bias, lowRank: term)
     }
 
     /// A dense projection.
@@ -91,16 +102,31 @@ public struct LinearWeights {
         }
     }
 
-    /// `x [..., in] → [..., out]`, with `adapter` (LoRA parameters) applied when given.
+    /// `x [..., in] → [..., out]`, with `adapter` (LoRA parameters) applied when given, else the
+    /// frozen ``lowRank`` term when there is one. A projection carries one or the other.
     public func apply(_ x: Tensor, adapter: ParameterTree? = nil,
                       lora: LoRAConfig? = nil, dropoutKey: RandomKey? = nil) -> Tensor {
         var y: Tensor
         if let adapter, let lora {
+            precondition(lowRank == nil, "LinearWeights: adapters on the side of a projection that already has one fused")
             y = LoRA.apply(x, base: base, adapter: adapter, config: lora, dropoutKey: dropoutKey)
+        } else if let lowRank {
+            y = Self.apply(x, base: base, lowRank: lowRank)
         } else {
             y = base.apply(x)
         }
         if let bias { y = y + bias }
         return y
+    }
+
+    /// `(x·Wᵀ + scale·(x·Aᵀ)·Bᵀ) ⊙ rowFactor`: one node on a packed weight, plain ops on a dense one.
+    static func apply(_ x: Tensor, base: FrozenWeight, lowRank t: LowRankTerm) -> Tensor {
+        switch base {
+        case .quantized(let q):
+            return Tensor.quantizedMatmul(x, q, lowRank: t)
+        case .dense:
+            let y = base.apply(x) + Tensor.matmul(Tensor.matmul(x, t.a, transposeB: true), t.b, transposeB: true) * Double(t.scale)
+            return t.rowFactor.map { y * $0 } ?? y
+        }
     }
 }

@@ -4,8 +4,8 @@ import Graft
 struct LlamaLayerWeights {
     let inputNorm: Tensor
     let postAttentionNorm: Tensor
-    let query, key, value, output: LinearWeights
-    let gate, up, down: LinearWeights
+    var query, key, value, output: LinearWeights
+    var gate, up, down: LinearWeights
 
     /// Reads layer `index` from `tree` (`model.layers.N.…` names), checking every shape against
     /// `config`; `source` names the tree's origin in errors.

@@ -25,7 +25,7 @@ public struct LlamaModel {
 
     /// The token embedding `[vocabulary, hidden]` (dense or packed), also the tied head.
     let embedding: LinearWeights
-    let layers: [LlamaLayerWeights]
+    var layers: [LlamaLayerWeights]
     let finalNorm: Tensor
     /// The untied head, or the embedding used as the head.
     let outputHead: LinearWeights
