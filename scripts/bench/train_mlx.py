@@ -29,6 +29,7 @@ Prints one JSON line like train_peft.py's: steps, tokens/s of the steps only (lo
 evaluation excluded), peak RSS of this process, validation loss.
 """
 import argparse
+import glob
 import json
 import os
 import random
@@ -37,7 +38,6 @@ import subprocess
 import sys
 import time
 
-OPENBLAS = "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"
 PAD_TO = 32  # mlx_lm.tuner.trainer.iterate_batches pads rows to 1 + a multiple of this
 BATCH = 4
 RANK, ALPHA, LAYERS = 8, 16, 16
@@ -55,6 +55,8 @@ ap.add_argument("--bias-correction", action="store_true",
 ap.add_argument("--base-dir", default="bench-out/mlx-base", help="where the float32 Hugging Face folder is kept")
 ap.add_argument("--write-base", action="store_true", help=argparse.SUPPRESS)  # child process mode
 args = ap.parse_args()
+if not os.path.isfile(args.model):
+    sys.exit(f"train_mlx.py: model file missing: {args.model} (run scripts/fetch-model.sh)")
 
 
 def source_stamp():
@@ -90,7 +92,12 @@ if args.write_base:
     write_base()
     sys.exit(0)
 
-if os.path.exists(OPENBLAS) and OPENBLAS not in os.environ.get("LD_PRELOAD", ""):
+# The system's OpenBLAS (scripts/setup.sh installs libopenblas-dev); without it the run would take hours.
+OPENBLAS = next(iter(sorted(glob.glob("/usr/lib/*-linux-gnu/libopenblas.so.0") + glob.glob("/usr/lib/libopenblas.so.0"))), None)
+if OPENBLAS is None:
+    sys.exit("train_mlx.py: no libopenblas.so.0 under /usr/lib (install libopenblas0); mlx-cpu's bundled "
+             "reference BLAS is ~20x slower and would not measure mlx-lm's training")
+if OPENBLAS not in os.environ.get("LD_PRELOAD", ""):
     preload = ":".join(p for p in [OPENBLAS, os.environ.get("LD_PRELOAD")] if p)
     threads = str(args.threads)
     os.execve(sys.executable, [sys.executable, *sys.argv],
@@ -117,7 +124,9 @@ from mlx_lm.tuner.utils import linear_to_lora_layers
 mx.random.seed(0)
 model, tok = load(args.base_dir)
 assert model.model.layers[0].self_attn.q_proj.weight.dtype == mx.float32
-rope_theta = model.args.rope_theta  # what mlx-lm runs with: must be the GGUF's 100000, not its 10000 default
+rope_theta = model.args.rope_theta  # what mlx-lm runs with: the GGUF's 100000, not mlx-lm's 10000 default
+with open(os.path.join(args.base_dir, "config.json")) as f:
+    assert rope_theta == json.load(f)["rope_parameters"]["rope_theta"], rope_theta
 model.freeze()
 linear_to_lora_layers(model, LAYERS, {"rank": RANK, "scale": ALPHA / RANK, "dropout": 0.0, "keys": KEYS})
 trainable = tree_flatten(model.trainable_parameters())
