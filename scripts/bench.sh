@@ -48,6 +48,17 @@ print(json.dumps({"bench": "lora_train", "tool": "graft", "steps": train[-1]["st
 PY
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/train_peft.py --model "$MODEL" --steps "$TRAIN_STEPS" \
     --threads "$THREADS" | tee -a bench-out/train.jsonl
+# mlx-lm on mlx-cpu (pinned, installed into the bench venv once), float32 base written from the GGUF.
+if ! "$VENV/bin/python" - scripts/bench/requirements-mlx.txt <<'PY' 2>/dev/null; then
+import re, sys
+from importlib.metadata import version
+pins = [re.match(r"([\w.-]+)(\[.*\])?==(\S+)", l).groups() for l in open(sys.argv[1]) if "==" in l and not l.startswith("#")]
+sys.exit(any(version(name) != pin for name, _, pin in pins))
+PY
+    "$VENV/bin/pip" install --quiet -r scripts/bench/requirements-mlx.txt
+fi
+"$VENV/bin/python" scripts/bench/train_mlx.py --model "$MODEL" --steps "$TRAIN_STEPS" \
+    --threads "$THREADS" 2>bench-out/mlx-train.log | tee -a bench-out/train.jsonl
 
 # Checkpoints, fuse and decoding with the tuned adapters (issue 5), on the run above.
 CHECKPOINT=$(ls bench-out/graft-run/step-*.h5 | tail -1)
