@@ -7,9 +7,9 @@
 /// Packed bytes widen to 32-bit lanes (`vpmovzxbd`), convert to floats and meet `x` in fused
 /// multiply-adds, 8 lanes at a time. In the 4-bit packing byte `j` holds values `2j` (low
 /// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
-/// the low nibbles of 8 bytes then dot with 8 consecutive even elements. One activation row
-/// runs four weight rows at a time (shared loads of x, independent sums); several rows run in
-/// blocks of eight, four and two, each converted weight group meeting every row of the block.
+/// the low nibbles of 8 bytes then dot with 8 consecutive even elements. Several activation rows
+/// run in blocks of eight, four and two, each converted weight group meeting every row of the
+/// block.
 enum QuantizedRowKernel {
     static func run(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                     _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
@@ -27,58 +27,95 @@ enum QuantizedRowKernel {
                 for j in 0..<half { even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
             }
         }
-        let rowBytes = cols * bits / 8
-        let ws = SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self))
-        let xs = SendPtr(bits == 4 ? split : x), ss = SendPtr(s), bs = SendPtr(b), os = SendPtr(out), gs = SendPtr(sums)
+        let operands = Operands(x: SendPtr(bits == 4 ? split : x), m: m,
+                                w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
+                                scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
+                                rows: rows, cols: cols, groupSize: groupSize)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
-            var n = range.lowerBound
-            // One activation row: four weight rows at a time share each load of x.
-            if m == 1 {
-                while n &+ 4 <= range.upperBound {
-                    let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups
-                    let t = bits == 4
-                        ? quad4(wr, rowBytes: rowBytes, even: xs.p, odd: xs.p + cols / 2, scales: sr, groups: groups,
-                                groupSize: groupSize)
-                        : quad8(wr, rowBytes: rowBytes, xs.p, scales: sr, groups: groups, groupSize: groupSize)
-                    os[n] = t.0 + dot(bs.p + n &* groups, gs.p, count: groups)
-                    os[n &+ 1] = t.1 + dot(bs.p + (n &+ 1) &* groups, gs.p, count: groups)
-                    os[n &+ 2] = t.2 + dot(bs.p + (n &+ 2) &* groups, gs.p, count: groups)
-                    os[n &+ 3] = t.3 + dot(bs.p + (n &+ 3) &* groups, gs.p, count: groups)
-                    n &+= 4
+            if bits == 4 { fourBitRows(range, operands) } else { eightBitRows(range, operands) }
+        }
+    }
+
+    /// Everything a range of output rows needs (pointers valid for the whole call).
+    struct Operands: Sendable {
+        /// Activation rows (for 4 bits split into evens and odds), `m` of them.
+        let x: SendPtr<Float>
+        let m: Int
+        let w: SendPtr<UInt8>
+        let scales, biases: SendPtr<Float>
+        /// Per-group sums of each activation row.
+        let sums: SendPtr<Float>
+        let out: SendPtr<Float>
+        let rows, cols, groupSize: Int
+        var groups: Int { cols / groupSize }
+
+        /// `out[i, n] = total + bias term` for activation row `i` and weight row `n`.
+        @inline(__always) func store(_ i: Int, _ n: Int, _ total: Float) {
+            out[i &* rows &+ n] = total + QuantizedRowKernel.dot(biases.p + n &* groups, sums.p + i &* groups, count: groups)
+        }
+
+        /// The activation rows `i..<i+size` (2, 4 or 8) as the two groups of four a block reads.
+        @inline(__always) func block(at i: Int, size: Int) -> (FourRows, FourRows) {
+            let r = x.p + i &* cols
+            let lo = (r, r + cols, r + (size > 2 ? 2 &* cols : 0), r + (size > 2 ? 3 &* cols : 0))
+            return (lo, size > 4 ? (r + 4 &* cols, r + 5 &* cols, r + 6 &* cols, r + 7 &* cols) : lo)
+        }
+
+        /// Stores a block's sums for weight row `n`.
+        @inline(__always) func store(_ t: EightSums, block i: Int, size: Int, _ n: Int) {
+            store(i, n, t.0); store(i &+ 1, n, t.1)
+            if size > 2 { store(i &+ 2, n, t.2); store(i &+ 3, n, t.3) }
+            if size > 4 { store(i &+ 4, n, t.4); store(i &+ 5, n, t.5); store(i &+ 6, n, t.6); store(i &+ 7, n, t.7) }
+        }
+
+        /// The block size for the activation rows from `i` on: 8, 4, 2, or 1 (a single row).
+        @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1 }
+    }
+
+    /// Weight rows `range` of a 4-bit matrix, one at a time (interleaving four weight rows to
+    /// share loads of x was 8% slower in real decoding, though faster in isolation); activation
+    /// rows in blocks of eight, four, then two, each converted weight group meeting every row
+    /// of the block. (Separate functions per bit width keep each small enough that every SIMD
+    /// load inlines.)
+    @inline(never)
+    static func fourBitRows(_ range: Range<Int>, _ o: Operands) {
+        let rowBytes = o.cols / 2, groups = o.groups, half = o.cols / 2
+        for n in range {
+            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), sr = o.scales.p + n &* groups
+            var i = 0
+            while i < o.m {
+                let size = o.blockSize(from: i)
+                if size == 1 {
+                    let xr = o.x.p + i &* o.cols
+                    o.store(i, n, dot4(wr, even: xr, odd: xr + half, scales: sr, groups: groups, groupSize: o.groupSize))
+                } else {
+                    let (lo, hi) = o.block(at: i, size: size)
+                    o.store(block4(wr, lo, hi, count: size, cols: o.cols, scales: sr, groups: groups, groupSize: o.groupSize),
+                            block: i, size: size, n)
                 }
+                i &+= size
             }
-            while n < range.upperBound {
-                let wr = UnsafeRawPointer(ws.p + n &* rowBytes), sr = ss.p + n &* groups, br = bs.p + n &* groups
-                @inline(__always) func store(_ i: Int, _ total: Float) {
-                    os[i &* rows &+ n] = total + dot(br, gs.p + i &* groups, count: groups)
+        }
+    }
+
+    /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:)`` (interleaving four
+    /// weight rows halved the speed on matrices streamed from memory).
+    @inline(never)
+    static func eightBitRows(_ range: Range<Int>, _ o: Operands) {
+        let rowBytes = o.cols, groups = o.groups
+        for n in range {
+            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), sr = o.scales.p + n &* groups
+            var i = 0
+            while i < o.m {
+                let size = o.blockSize(from: i)
+                if size == 1 {
+                    o.store(i, n, dot8(wr, o.x.p + i &* o.cols, scales: sr, groups: groups, groupSize: o.groupSize))
+                } else {
+                    let (lo, hi) = o.block(at: i, size: size)
+                    o.store(block8(wr, lo, hi, count: size, scales: sr, groups: groups, groupSize: o.groupSize),
+                            block: i, size: size, n)
                 }
-                var i = 0
-                // Blocks of eight, four, then two activation rows: each weight group is converted
-                // once and meets every row of the block (`size` is a constant at each call).
-                @inline(__always) func blocks(of size: Int) {
-                    while i &+ size <= m {
-                        @inline(__always) func x(_ k: Int) -> UnsafeMutablePointer<Float> { xs.p + (i &+ (k < size ? k : 0)) &* cols }
-                        let lo = (x(0), x(1), x(2), x(3)), hi = (x(4), x(5), x(6), x(7))
-                        let t = bits == 4
-                            ? block4(wr, lo, hi, count: size, cols: cols, scales: sr, groups: groups, groupSize: groupSize)
-                            : block8(wr, lo, hi, count: size, scales: sr, groups: groups, groupSize: groupSize)
-                        store(i, t.0); store(i &+ 1, t.1)
-                        if size > 2 { store(i &+ 2, t.2); store(i &+ 3, t.3) }
-                        if size > 4 { store(i &+ 4, t.4); store(i &+ 5, t.5); store(i &+ 6, t.6); store(i &+ 7, t.7) }
-                        i &+= size
-                    }
-                }
-                blocks(of: 8)
-                blocks(of: 4)
-                blocks(of: 2)
-                while i < m {
-                    let xr = xs.p + i &* cols
-                    store(i, bits == 4
-                        ? dot4(wr, even: xr, odd: xr + cols / 2, scales: sr, groups: groups, groupSize: groupSize)
-                        : dot8(wr, xr, scales: sr, groups: groups, groupSize: groupSize))
-                    i &+= 1
-                }
-                n &+= 1
+                i &+= size
             }
         }
     }
@@ -88,7 +125,7 @@ enum QuantizedRowKernel {
     typealias EightSums = (Float, Float, Float, Float, Float, Float, Float, Float)
 
     /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for a block of split rows of x at once: the
-    /// first `count` (2, 4 or 8; a constant at every call site) of the rows `lo` then `hi`.
+    /// first `count` (2, 4 or 8) of the rows `lo` then `hi`.
     @inline(__always)
     static func block4(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int, cols: Int,
                        scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
@@ -162,83 +199,6 @@ enum QuantizedRowKernel {
             }
         }
         return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
-    }
-
-    typealias FourSums = (Float, Float, Float, Float)
-
-    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for four consecutive weight rows (from `w`,
-    /// `rowBytes` apart; scales `groups` apart) against one split row of x: each load of x
-    /// serves all four, and the four running sums are independent chains.
-    @inline(__always)
-    static func quad4(_ w: UnsafeRawPointer, rowBytes: Int, even: UnsafeMutablePointer<Float>,
-                      odd: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>,
-                      groups: Int, groupSize: Int) -> FourSums {
-        let low = SIMD8<Int32>(repeating: 0xF), steps = groupSize / 32
-        @inline(__always) func partial(_ row: Int, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>,
-                                       _ x2: SIMD8<Float>, _ x3: SIMD8<Float>) -> SIMD8<Float> {
-            let at = row &* rowBytes &+ offset
-            let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at, as: SIMD8<UInt8>.self))
-            let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at &+ 8, as: SIMD8<UInt8>.self))
-            var d0 = SIMD8<Float>(b0 & low) * x0, d1 = SIMD8<Float>(b0 &>> 4) * x1
-            d0.addProduct(SIMD8<Float>(b1 & low), x2)
-            d1.addProduct(SIMD8<Float>(b1 &>> 4), x3)
-            return d0 + d1
-        }
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-        var offset = 0
-        for g in 0..<groups {
-            var d0 = SIMD8<Float>(repeating: 0), d1 = d0, d2 = d0, d3 = d0
-            for _ in 0..<steps {
-                let e = UnsafeRawPointer(even + offset), o = UnsafeRawPointer(odd + offset)
-                let x0 = e.loadUnaligned(as: SIMD8<Float>.self), x1 = o.loadUnaligned(as: SIMD8<Float>.self)
-                let x2 = e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                let x3 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                d0 += partial(0, offset, x0, x1, x2, x3)
-                d1 += partial(1, offset, x0, x1, x2, x3)
-                d2 += partial(2, offset, x0, x1, x2, x3)
-                d3 += partial(3, offset, x0, x1, x2, x3)
-                offset &+= 16
-            }
-            a0.addProduct(d0, SIMD8<Float>(repeating: scales[g]))
-            a1.addProduct(d1, SIMD8<Float>(repeating: scales[groups &+ g]))
-            a2.addProduct(d2, SIMD8<Float>(repeating: scales[2 &* groups &+ g]))
-            a3.addProduct(d3, SIMD8<Float>(repeating: scales[3 &* groups &+ g]))
-        }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
-    }
-
-    /// ``dot8(_:_:scales:groups:groupSize:)`` for four consecutive weight rows (as ``quad4``).
-    @inline(__always)
-    static func quad8(_ w: UnsafeRawPointer, rowBytes: Int, _ x: UnsafeMutablePointer<Float>,
-                      scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> FourSums {
-        let steps = groupSize / 16
-        @inline(__always) func partial(_ row: Int, _ offset: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>) -> SIMD8<Float> {
-            let at = row &* rowBytes &+ offset
-            let q0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at, as: SIMD8<UInt8>.self))
-            let q1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: at &+ 8, as: SIMD8<UInt8>.self))
-            var d = SIMD8<Float>(q0) * x0
-            d.addProduct(SIMD8<Float>(q1), x1)
-            return d
-        }
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-        var offset = 0
-        for g in 0..<groups {
-            var d0 = SIMD8<Float>(repeating: 0), d1 = d0, d2 = d0, d3 = d0
-            for _ in 0..<steps {
-                let p = UnsafeRawPointer(x + offset)
-                let x0 = p.loadUnaligned(as: SIMD8<Float>.self), x1 = p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                d0 += partial(0, offset, x0, x1)
-                d1 += partial(1, offset, x0, x1)
-                d2 += partial(2, offset, x0, x1)
-                d3 += partial(3, offset, x0, x1)
-                offset &+= 16
-            }
-            a0.addProduct(d0, SIMD8<Float>(repeating: scales[g]))
-            a1.addProduct(d1, SIMD8<Float>(repeating: scales[groups &+ g]))
-            a2.addProduct(d2, SIMD8<Float>(repeating: scales[2 &* groups &+ g]))
-            a3.addProduct(d3, SIMD8<Float>(repeating: scales[3 &* groups &+ g]))
-        }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum())
     }
 
     /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
