@@ -54,31 +54,35 @@ struct QuantizedLowRankMatmul: Primitive {
         let rows = packed.shape[0], cols = packed.shape[1] * 32 / bits, rank = lowA.shape[0]
         let m = x.count / cols
         let xp = x.pointer(Float.self), o = out.pointer(Float.self)
-        let w = packed.pointer(UInt32.self), s = inputs[2].pointer(Float.self), b = inputs[3].pointer(Float.self)
-        let factor = hasRowFactor ? inputs[6].pointer(Float.self) : nil
-        let t = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, m * rank))
-        defer { t.deallocate() }
-        if m <= QuantizedMatmul.fusedRowLimit {
-            Self.project(xp, m: m, lowA.pointer(Float.self), rank: rank, cols: cols, scale: scale, into: t)
-            decode(xp, m: m, w, s, b, rows: rows, cols: cols, t: t, lowB.pointer(Float.self), rank: rank, factor: factor, o)
-        } else {
-            QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: true)
-                .tiled(xp, m: m, w, s, b, rows: rows, cols: cols, o)
-            // t = x·Aᵀ [m, rank], scaled; out += t·Bᵀ.
-            Gemm.run(false, true, m: m, n: rank, k: cols, xp, lda: cols, lowA.pointer(Float.self), ldb: cols, t, ldc: rank)
-            for j in 0..<(m * rank) { t[j] *= scale }
-            Gemm.run(false, true, m: m, n: rows, k: rank, t, lda: rank, lowB.pointer(Float.self), ldb: rank, o, ldc: rows,
-                     beta: 1)
-            if let factor {
-                let os = SendPtr(o), fs = SendPtr(factor)
-                Parallel.forEach(m, costPerItem: rows) { range in
-                    for i in range {
-                        let row = os.p + i &* rows
-                        for n in 0..<rows { row[n] *= fs.p[n] }
+        let w = packed.pointer(UInt32.self)
+        func multiply<S: QuantizationScale>(_: S.Type) {
+            let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
+            let factor = hasRowFactor ? inputs[6].pointer(Float.self) : nil
+            let t = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, m * rank))
+            defer { t.deallocate() }
+            if m <= QuantizedMatmul.fusedRowLimit {
+                Self.project(xp, m: m, lowA.pointer(Float.self), rank: rank, cols: cols, scale: scale, into: t)
+                decode(xp, m: m, w, s, b, rows: rows, cols: cols, t: t, lowB.pointer(Float.self), rank: rank, factor: factor, o)
+            } else {
+                QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: true)
+                    .tiled(xp, m: m, w, s, b, rows: rows, cols: cols, o)
+                // t = x·Aᵀ [m, rank], scaled; out += t·Bᵀ.
+                Gemm.run(false, true, m: m, n: rank, k: cols, xp, lda: cols, lowA.pointer(Float.self), ldb: cols, t, ldc: rank)
+                for j in 0..<(m * rank) { t[j] *= scale }
+                Gemm.run(false, true, m: m, n: rows, k: rank, t, lda: rank, lowB.pointer(Float.self), ldb: rank, o, ldc: rows,
+                         beta: 1)
+                if let factor {
+                    let os = SendPtr(o), fs = SendPtr(factor)
+                    Parallel.forEach(m, costPerItem: rows) { range in
+                        for i in range {
+                            let row = os.p + i &* rows
+                            for n in 0..<rows { row[n] *= fs.p[n] }
+                        }
                     }
                 }
             }
         }
+        if inputs[2].dtype == .float16 { multiply(Float16.self) } else { multiply(Float.self) }
         return out
     }
 
@@ -97,8 +101,9 @@ struct QuantizedLowRankMatmul: Primitive {
     /// The few-row path after `t`: one parallel job over output features in which each worker
     /// runs the base's decoding kernel on its block of weight rows (nested, so inline) and then
     /// adds `B[n, :]·tᵢ` and the factor to the outputs it just wrote, while they are in cache.
-    func decode(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<Float>,
-                _ b: UnsafeMutablePointer<Float>, rows: Int, cols: Int, t: UnsafeMutablePointer<Float>,
+    func decode<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
+                                      _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, rows: Int, cols: Int,
+                                      t: UnsafeMutablePointer<Float>,
                 _ lowB: UnsafeMutablePointer<Float>, rank: Int, factor: UnsafeMutablePointer<Float>?,
                 _ out: UnsafeMutablePointer<Float>) {
         let wordsPerRow = cols * bits / 32, groups = cols / groupSize

@@ -18,19 +18,23 @@ struct QuantizedMatmul: Primitive {
         let out = output.allocate()
         let rows = packed.shape[0], wordsPerRow = packed.shape[1], cols = wordsPerRow * 32 / bits
         let m = x.count / x.shape.last!
-        let w = packed.pointer(UInt32.self), s = inputs[2].pointer(Float.self), b = inputs[3].pointer(Float.self)
-        if transposed && m <= Self.fusedRowLimit {
-            QuantizedRowKernel.run(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols,
-                                   bits: bits, groupSize: groupSize, out.pointer(Float.self))
-        } else {
-            tiled(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
+        let w = packed.pointer(UInt32.self)
+        func multiply<S: QuantizationScale>(_: S.Type) {
+            let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
+            if transposed && m <= Self.fusedRowLimit {
+                QuantizedRowKernel.run(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols,
+                                       bits: bits, groupSize: groupSize, out.pointer(Float.self))
+            } else {
+                tiled(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
+            }
         }
+        if inputs[2].dtype == .float16 { multiply(Float16.self) } else { multiply(Float.self) }
         return out
     }
 
     /// Dequantize a tile of weight rows (Graft's threads), then one sgemm on it (OpenBLAS's).
-    func tiled(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
-               _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+    func tiled<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
+                                     _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, rows: Int, cols: Int,
                _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize, wordsPerRow = cols * bits / 32
         let tile = Swift.min(Self.tileRows, rows)

@@ -11,8 +11,8 @@
 /// run in blocks of eight, four and two, each converted weight group meeting every row of the
 /// block.
 enum QuantizedRowKernel {
-    static func run(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
-                    _ s: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+    static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
+                                          _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
                     rows: Int, cols: Int, bits: Int, groupSize: Int, _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize
         // Per-group sums of x (for the bias term) and, for 4 bits, x as [evens | odds] per row.
@@ -37,12 +37,12 @@ enum QuantizedRowKernel {
     }
 
     /// Everything a range of output rows needs (pointers valid for the whole call).
-    struct Operands: Sendable {
+    struct Operands<S: QuantizationScale>: @unchecked Sendable {
         /// Activation rows (for 4 bits split into evens and odds), `m` of them.
         let x: SendPtr<Float>
         let m: Int
         let w: SendPtr<UInt8>
-        let scales, biases: SendPtr<Float>
+        let scales, biases: SendPtr<S>
         /// Per-group sums of each activation row.
         let sums: SendPtr<Float>
         let out: SendPtr<Float>
@@ -78,7 +78,7 @@ enum QuantizedRowKernel {
     /// of the block. (Separate functions per bit width keep each small enough that every SIMD
     /// load inlines.)
     @inline(never)
-    static func fourBitRows(_ range: Range<Int>, _ o: Operands) {
+    static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
         let rowBytes = o.cols / 2, groups = o.groups, half = o.cols / 2
         for n in range {
             let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), sr = o.scales.p + n &* groups
@@ -101,7 +101,7 @@ enum QuantizedRowKernel {
     /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:)`` (interleaving four
     /// weight rows halved the speed on matrices streamed from memory).
     @inline(never)
-    static func eightBitRows(_ range: Range<Int>, _ o: Operands) {
+    static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
         let rowBytes = o.cols, groups = o.groups
         for n in range {
             let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), sr = o.scales.p + n &* groups
@@ -127,8 +127,8 @@ enum QuantizedRowKernel {
     /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for a block of split rows of x at once: the
     /// first `count` (2, 4 or 8) of the rows `lo` then `hi`.
     @inline(__always)
-    static func block4(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int, cols: Int,
-                       scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
+    static func block4<S: QuantizationScale>(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int, cols: Int,
+                       scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> EightSums {
         let low = SIMD8<Int32>(repeating: 0xF), half = cols / 2, steps = groupSize / 32
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
@@ -141,7 +141,7 @@ enum QuantizedRowKernel {
         }
         var offset = 0
         for g in 0..<groups {
-            let scale = SIMD8<Float>(repeating: scales[g])
+            let scale = SIMD8<Float>(repeating: scales[g].float)
             for _ in 0..<steps {
                 let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
                 let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
@@ -167,8 +167,8 @@ enum QuantizedRowKernel {
 
     /// ``dot8(_:_:scales:groups:groupSize:)`` for a block of rows of x at once (as ``block4``).
     @inline(__always)
-    static func block8(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int,
-                       scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> EightSums {
+    static func block8<S: QuantizationScale>(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int,
+                       scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> EightSums {
         let steps = groupSize / 16
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
@@ -179,7 +179,7 @@ enum QuantizedRowKernel {
         }
         var offset = 0
         for g in 0..<groups {
-            let scale = SIMD8<Float>(repeating: scales[g])
+            let scale = SIMD8<Float>(repeating: scales[g].float)
             for _ in 0..<steps {
                 let w0 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))) * scale
                 let w1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))) * scale
@@ -203,8 +203,8 @@ enum QuantizedRowKernel {
 
     /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
     @inline(__always)
-    static func dot4(_ w: UnsafeRawPointer, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
-                     scales: UnsafeMutablePointer<Float>, groups: Int, groupSize: Int) -> Float {
+    static func dot4<S: QuantizationScale>(_ w: UnsafeRawPointer, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
+                     scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> Float {
         let low = SIMD8<Int32>(repeating: 0xF)
         let steps = groupSize / 32
         var acc = SIMD8<Float>(repeating: 0)
@@ -221,14 +221,14 @@ enum QuantizedRowKernel {
                 d.addProduct(SIMD8<Float>(b1 &>> 4), o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
                 offset &+= 16
             }
-            acc.addProduct(d, SIMD8<Float>(repeating: scales[g]))
+            acc.addProduct(d, SIMD8<Float>(repeating: scales[g].float))
         }
         return acc.sum()
     }
 
     /// Σ_g scale_g·(x_g · q_g) over one 8-bit row: 16 bytes (16 values) per step.
     @inline(__always)
-    static func dot8(_ w: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>,
+    static func dot8<S: QuantizationScale>(_ w: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<S>,
                      groups: Int, groupSize: Int) -> Float {
         let steps = groupSize / 16
         var acc = SIMD8<Float>(repeating: 0)
@@ -243,7 +243,7 @@ enum QuantizedRowKernel {
                 d1.addProduct(SIMD8<Float>(q1), xp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
                 offset &+= 16
             }
-            acc.addProduct(d0 + d1, SIMD8<Float>(repeating: scales[g]))
+            acc.addProduct(d0 + d1, SIMD8<Float>(repeating: scales[g].float))
         }
         return acc.sum()
     }
@@ -260,16 +260,18 @@ enum QuantizedRowKernel {
 
     /// Σ a[k]·b[k] (the bias term: group biases against group sums of x).
     @inline(__always)
-    static func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    static func dot<S: QuantizationScale>(_ a: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0)
         var k = 0
         while k &+ 8 <= count {
-            acc.addProduct(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self),
-                           UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self))
+            let lanes = S.self == Float.self
+                ? UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self)
+                : SIMD8<Float>(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float16>.self))
+            acc.addProduct(lanes, UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self))
             k &+= 8
         }
         var total = acc.sum()
-        while k < count { total += a[k] * b[k]; k &+= 1 }
+        while k < count { total += a[k].float * b[k]; k &+= 1 }
         return total
     }
 }

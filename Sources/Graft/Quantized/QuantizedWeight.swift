@@ -5,9 +5,9 @@
 public struct QuantizedWeight {
     /// Packed values, `uint32 [rows, cols · bits / 32]`.
     public let packed: Tensor
-    /// Per-group scales, `float32 [rows, cols / groupSize]`.
+    /// Per-group scales, `[rows, cols / groupSize]`, float32 or float16 (as the biases).
     public let scales: Tensor
-    /// Per-group offsets, `float32 [rows, cols / groupSize]`.
+    /// Per-group offsets, `[rows, cols / groupSize]`, float32 or float16 (as the scales).
     public let biases: Tensor
     public let bits: Int
     public let groupSize: Int
@@ -20,8 +20,9 @@ public struct QuantizedWeight {
         guard bits == 4 || bits == 8, [32, 64, 128].contains(groupSize) else {
             throw GraftError("QuantizedWeight", "bits \(bits) / group size \(groupSize) unsupported (4 or 8 bits; groups of 32, 64 or 128)")
         }
-        guard packed.ndim == 2, packed.dtype == .uint32, scales.dtype == .float32, biases.dtype == .float32 else {
-            throw GraftError("QuantizedWeight", "packed \(packed.shape) \(packed.dtype), scales \(scales.dtype), biases \(biases.dtype): need uint32 [rows, words] and float32 scales/biases")
+        guard packed.ndim == 2, packed.dtype == .uint32, scales.dtype == .float32 || scales.dtype == .float16,
+              biases.dtype == scales.dtype else {
+            throw GraftError("QuantizedWeight", "packed \(packed.shape) \(packed.dtype), scales \(scales.dtype), biases \(biases.dtype): need uint32 [rows, words] and float32 or float16 scales and biases (the same for both)")
         }
         let rows = packed.shape[0], cols = packed.shape[1] * 32 / bits
         guard cols % groupSize == 0, scales.shape == [rows, cols / groupSize], biases.shape == scales.shape else {
@@ -37,7 +38,7 @@ public struct QuantizedWeight {
     }
 
     /// Storage in bytes (packed values, scales and biases).
-    public var byteCount: Int { packed.size * 4 + scales.size * 4 + biases.size * 4 }
+    public var byteCount: Int { packed.size * 4 + (scales.size + biases.size) * scales.dtype.size }
 
     /// The float32 matrix (for tests, fusing and export; kernels never need it).
     public func dequantized() -> Tensor {
@@ -58,12 +59,12 @@ public struct QuantizedWeight {
 
 /// Dequantizes one packed row into `out` (`cols` floats).
 @inline(__always)
-func dequantizeRow(_ words: UnsafePointer<UInt32>, _ scales: UnsafePointer<Float>, _ biases: UnsafePointer<Float>,
+func dequantizeRow<S: QuantizationScale>(_ words: UnsafePointer<UInt32>, _ scales: UnsafePointer<S>, _ biases: UnsafePointer<S>,
                    bits: Int, groupSize: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
     let perWord = 32 / bits, mask: UInt32 = bits == 4 ? 0xF : 0xFF
     let wordsPerGroup = groupSize / perWord
     for g in 0..<(cols / groupSize) {
-        let s = scales[g], b = biases[g]
+        let s = scales[g].float, b = biases[g].float
         let w = words + g * wordsPerGroup, o = out + g * groupSize
         if bits == 4 {
             for i in 0..<wordsPerGroup {
@@ -90,17 +91,20 @@ struct QuantizedGather: Primitive {
         let out = output.allocate()
         let rows = inputs[0].shape[0], wordsPerRow = inputs[0].shape[1], groups = cols / groupSize
         let ids = SendPtr(Take.checkIndices(inputs[3], limit: rows, op: name, shape: [rows, cols]))
-        let w = SendPtr(inputs[0].pointer(UInt32.self)), s = SendPtr(inputs[1].pointer(Float.self))
-        let b = SendPtr(inputs[2].pointer(Float.self)), o = SendPtr(out.pointer(Float.self))
+        let w = SendPtr(inputs[0].pointer(UInt32.self)), o = SendPtr(out.pointer(Float.self))
         let (bits, groupSize, cols) = (self.bits, self.groupSize, self.cols)
-        Parallel.forEach(inputs[3].count, costPerItem: cols * 2) { r in
-            for k in r {
-                var row = Int(ids[k])
-                if row < 0 { row += rows }
-                dequantizeRow(w.p + row * wordsPerRow, s.p + row * groups, b.p + row * groups,
-                              bits: bits, groupSize: groupSize, cols: cols, into: o.p + k * cols)
+        func gather<S: QuantizationScale>(_: S.Type) {
+            let s = SendPtr(inputs[1].pointer(S.self)), b = SendPtr(inputs[2].pointer(S.self))
+            Parallel.forEach(inputs[3].count, costPerItem: cols * 2) { r in
+                for k in r {
+                    var row = Int(ids[k])
+                    if row < 0 { row += rows }
+                    dequantizeRow(w.p + row * wordsPerRow, s.p + row * groups, b.p + row * groups,
+                                  bits: bits, groupSize: groupSize, cols: cols, into: o.p + k * cols)
+                }
             }
         }
+        if inputs[1].dtype == .float16 { gather(Float16.self) } else { gather(Float.self) }
         return out
     }
 
