@@ -36,8 +36,12 @@ public enum Parallel {
     /// Ensures OpenBLAS has been configured before the first sgemm.
     @inline(__always) static func prepare() { _ = threads }
 
-    /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each,
-    /// in parallel when the work is large enough (`count * costPerItem` above ~32K).
+    /// Chunks per thread in `forEach`.
+    static let chunksPerThread = 1
+
+    /// Splits `0..<count` into contiguous ranges (up to `chunksPerThread` per thread) and runs
+    /// `body` on each, in parallel when the work is large enough (`count * costPerItem` above
+    /// ~32K). Ranges are disjoint; how many there are and which thread runs which is not fixed.
     @inline(__always)
     static func forEach(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         let workers = threads
@@ -45,7 +49,10 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        let chunks = min(workers, count)
+        // Chunks are taken in turn, so a worker that starts late (descheduled by the machine's
+        // other work) leaves its chunk to a thread that is free. More chunks per thread were
+        // slower in decoding (measured with 4: ~90 vs ~97 tok/s).
+        let chunks = min(workers * chunksPerThread, count)
         pool.run(chunks: chunks) { c in body(count * c / chunks..<count * (c + 1) / chunks) }
     }
 }

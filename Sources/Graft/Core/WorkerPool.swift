@@ -6,8 +6,9 @@ import Synchronization
 /// `perf` on SmolLM2: scheduler functions), so after a job the workers keep polling for the
 /// next one for a short while (`spinBudget` polls, ~50 µs) before they sleep on a condition.
 ///
-/// One job runs at a time (kernels run one after another); the calling thread takes part as
-/// chunk 0, worker `w` runs chunk `w + 1`.
+/// One job runs at a time (kernels run one after another). The calling thread and the workers
+/// take the job's chunks in turn from a shared counter, so a thread that is slowed down (a busy
+/// neighbour on the machine) leaves its remaining chunks to the others.
 final class WorkerPool: @unchecked Sendable {
     /// Polls of the job counter before a worker sleeps.
     static let spinBudget = 40_000
@@ -16,6 +17,7 @@ final class WorkerPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
+    private let nextChunk = Atomic<Int>(0)
     private let condition = NSCondition()
     private var sleepers = 0
     // Written by the caller before `generation` is bumped (release), read by workers after
@@ -36,11 +38,10 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(c)` for every chunk `c` in `0..<chunks` (at most `workerCount + 1`), chunk 0
-    /// on the calling thread, and returns when all are done. A call made while another job runs
-    /// (from inside a chunk, or from a second thread) runs its chunks in turn on its own thread.
+    /// Runs `body(c)` for every chunk `c` in `0..<chunks`, on the calling thread and the
+    /// workers, and returns when all are done. A call made while another job runs (from inside
+    /// a chunk, or from a second thread) runs its chunks in turn on its own thread.
     func run(chunks: Int, _ body: (Int) -> Void) {
-        precondition(chunks <= workerCount + 1, "WorkerPool: \(chunks) chunks for \(workerCount) workers")
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for c in 0..<chunks { body(c) }
             return
@@ -49,12 +50,13 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             job = body
             self.chunks = chunks
+            nextChunk.store(0, ordering: .relaxed)
             pending.store(workerCount, ordering: .relaxed)
             generation.add(1, ordering: .releasing)
             condition.lock()
             if sleepers > 0 { condition.broadcast() }
             condition.unlock()
-            body(0)
+            takeChunks(body)
             var polls = 0
             while pending.load(ordering: .acquiring) > 0 {
                 polls += 1
@@ -86,8 +88,18 @@ final class WorkerPool: @unchecked Sendable {
                 current = generation.load(ordering: .acquiring)
             }
             seen = current
-            if index + 1 < chunks, let job { job(index + 1) }
+            if let job { takeChunks(job) }
             pending.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Runs chunks of the current job until none is left.
+    @inline(__always)
+    private func takeChunks(_ body: (Int) -> Void) {
+        while true {
+            let c = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+            if c >= chunks { return }
+            body(c)
         }
     }
 }
