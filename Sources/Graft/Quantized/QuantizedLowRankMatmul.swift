@@ -93,58 +93,19 @@ struct QuantizedLowRankMatmul: Primitive {
         Parallel.forEach(rank, costPerItem: m * cols) { range in
             for k in range {
                 let ak = as_.p + k &* cols
-                for i in 0..<m { ts.p[i &* rank &+ k] = scale * dot(ak, xs.p + i &* cols, count: cols) }
+                for i in 0..<m { ts.p[i &* rank &+ k] = scale * QuantizedRowKernel.dot(ak, xs.p + i &* cols, count: cols) }
             }
         }
     }
 
-    /// The few-row path after `t`: one parallel job over output features in which each worker
-    /// runs the base's decoding kernel on its block of weight rows (nested, so inline) and then
-    /// adds `B[n, :]·tᵢ` and the factor to the outputs it just wrote, while they are in cache.
+    /// The few-row path after `t`: the base's decoding kernel, adding `B[n, :]·tᵢ` and the
+    /// factor to each output as it writes it.
     func decode<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                       _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, rows: Int, cols: Int,
-                                      t: UnsafeMutablePointer<Float>,
-                _ lowB: UnsafeMutablePointer<Float>, rank: Int, factor: UnsafeMutablePointer<Float>?,
-                _ out: UnsafeMutablePointer<Float>) {
-        let wordsPerRow = cols * bits / 32, groups = cols / groupSize
-        let xs = SendPtr(x), ws = SendPtr(w), ss = SendPtr(s), bs = SendPtr(b), ts = SendPtr(t), lows = SendPtr(lowB)
-        let os = SendPtr(out), fs = factor.map(SendPtr.init)
-        let (bits, groupSize) = (self.bits, self.groupSize)
-        Parallel.forEach(rows, costPerItem: cols * m) { range in
-            let start = range.lowerBound, count = range.count
-            // One row writes straight into `out`; several need the block's [m, count] layout first.
-            let block = m == 1 ? os.p + start : UnsafeMutablePointer<Float>.allocate(capacity: m * count)
-            defer { if m != 1 { block.deallocate() } }
-            QuantizedRowKernel.run(xs.p, m: m, ws.p + start * wordsPerRow, ss.p + start * groups, bs.p + start * groups,
-                                   rows: count, cols: cols, bits: bits, groupSize: groupSize, block)
-            for j in 0..<count {
-                let n = start &+ j, bn = lows.p + n &* rank, f = fs?.p[n] ?? 1
-                for i in 0..<m {
-                    os.p[i &* rows &+ n] = (block[i &* count &+ j] + Self.dot(bn, ts.p + i &* rank, count: rank)) * f
-                }
-            }
-        }
-    }
-
-    /// Σ a[k]·b[k], 16 then 8 lanes at a time, the tail in scalars.
-    @inline(__always)
-    static func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        var acc16 = SIMD16<Float>(repeating: 0)
-        var k = 0
-        while k &+ 16 <= count {
-            acc16.addProduct(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD16<Float>.self),
-                             UnsafeRawPointer(b + k).loadUnaligned(as: SIMD16<Float>.self))
-            k &+= 16
-        }
-        var acc8 = acc16.lowHalf + acc16.highHalf
-        if k &+ 8 <= count {
-            acc8.addProduct(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self),
-                            UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self))
-            k &+= 8
-        }
-        var total = acc8.sum()
-        while k < count { total += a[k] * b[k]; k &+= 1 }
-        return total
+                                      t: UnsafeMutablePointer<Float>, _ lowB: UnsafeMutablePointer<Float>, rank: Int,
+                                      factor: UnsafeMutablePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+        let term = QuantizedRowKernel.LowRankAddition(b: SendPtr(lowB), t: SendPtr(t), rank: rank, factor: factor.map(SendPtr.init))
+        QuantizedRowKernel.run(x, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize, lowRank: term, out)
     }
 
     /// Differentiable in every float input: `x`, `A`, `B` and the row factor (the packed weight is

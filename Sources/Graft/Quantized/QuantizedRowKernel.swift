@@ -13,7 +13,8 @@
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
-                    rows: Int, cols: Int, bits: Int, groupSize: Int, _ out: UnsafeMutablePointer<Float>) {
+                                          rows: Int, cols: Int, bits: Int, groupSize: Int, lowRank: LowRankAddition? = nil,
+                                          _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize
         // Per-group sums of x (for the bias term) and, for 4 bits, x as [evens | odds] per row.
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * groups)
@@ -30,10 +31,23 @@ enum QuantizedRowKernel {
         let operands = Operands(x: SendPtr(bits == 4 ? split : x), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
                                 scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
-                                rows: rows, cols: cols, groupSize: groupSize)
+                                rows: rows, cols: cols, groupSize: groupSize, lowRank: lowRank)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             if bits == 4 { fourBitRows(range, operands) } else { eightBitRows(range, operands) }
         }
+    }
+
+    /// A low-rank term added to each output as it is written (a LoRA adapter fused into the
+    /// kernel): `out[i, n] = (x_i·W_n + B[n, :]·t[i, :])·factor[n]`, with `t [m, rank]` computed
+    /// beforehand (`scale·A·x_i`).
+    struct LowRankAddition: @unchecked Sendable {
+        /// `B [rows, rank]`.
+        let b: SendPtr<Float>
+        /// `t [m, rank]`.
+        let t: SendPtr<Float>
+        let rank: Int
+        /// Per-output factors `[rows]` (DoRA), or nil.
+        let factor: SendPtr<Float>?
     }
 
     /// Everything a range of output rows needs (pointers valid for the whole call).
@@ -47,11 +61,18 @@ enum QuantizedRowKernel {
         let sums: SendPtr<Float>
         let out: SendPtr<Float>
         let rows, cols, groupSize: Int
+        let lowRank: LowRankAddition?
         var groups: Int { cols / groupSize }
 
-        /// `out[i, n] = total + bias term` for activation row `i` and weight row `n`.
+        /// `out[i, n] = total + bias term` (and the low-rank term) for activation row `i` and
+        /// weight row `n`.
         @inline(__always) func store(_ i: Int, _ n: Int, _ total: Float) {
-            out[i &* rows &+ n] = total + QuantizedRowKernel.dot(biases.p + n &* groups, sums.p + i &* groups, count: groups)
+            var value = total + QuantizedRowKernel.dot(biases.p + n &* groups, sums.p + i &* groups, count: groups)
+            if let l = lowRank {
+                value += QuantizedRowKernel.dot(l.b.p + n &* l.rank, l.t.p + i &* l.rank, count: l.rank)
+                if let f = l.factor { value *= f[n] }
+            }
+            out[i &* rows &+ n] = value
         }
 
         /// The activation rows `i..<i+size` (2, 4 or 8) as the two groups of four a block reads.
