@@ -22,9 +22,10 @@ ap.add_argument("--model", required=True)
 ap.add_argument("--data", default="data/sql")
 ap.add_argument("--steps", type=int, default=50)
 ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--seed", type=int, default=0, help="seeds the LoRA initialisation and the batch order")
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
-torch.manual_seed(0)
+torch.manual_seed(args.seed)
 
 directory, name = os.path.split(os.path.abspath(args.model))
 tok = AutoTokenizer.from_pretrained(directory, gguf_file=name)
@@ -68,7 +69,7 @@ def loss_of(inputs, targets):
 
 train, valid = load("train"), load("valid")
 order = list(range(len(train)))
-random.Random(0).shuffle(order)
+random.Random(args.seed).shuffle(order)
 opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.01)
 tokens = 0
 start = time.perf_counter()

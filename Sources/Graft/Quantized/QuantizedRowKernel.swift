@@ -8,7 +8,7 @@
 /// multiply-adds, 8 lanes at a time. In the 4-bit packing byte `j` holds values `2j` (low
 /// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
 /// the low nibbles of 8 bytes then dot with 8 consecutive even elements. Several activation rows
-/// run in blocks of eight, four and two, each converted weight group meeting every row of the
+/// run in blocks of eight and four, each converted weight group meeting every row of the
 /// block.
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
@@ -75,27 +75,27 @@ enum QuantizedRowKernel {
             out[i &* rows &+ n] = value
         }
 
-        /// The activation rows `i..<i+size` (2, 4 or 8) as the two groups of four a block reads.
+        /// The activation rows `i..<i+size` (4 or 8) as the two groups of four a block reads.
         @inline(__always) func block(at i: Int, size: Int) -> (FourRows, FourRows) {
             let r = x.p + i &* cols
-            let lo = (r, r + cols, r + (size > 2 ? 2 &* cols : 0), r + (size > 2 ? 3 &* cols : 0))
+            let lo = (r, r + cols, r + 2 &* cols, r + 3 &* cols)
             return (lo, size > 4 ? (r + 4 &* cols, r + 5 &* cols, r + 6 &* cols, r + 7 &* cols) : lo)
         }
 
         /// Stores a block's sums for weight row `n`.
         @inline(__always) func store(_ t: EightSums, block i: Int, size: Int, _ n: Int) {
-            store(i, n, t.0); store(i &+ 1, n, t.1)
-            if size > 2 { store(i &+ 2, n, t.2); store(i &+ 3, n, t.3) }
+            store(i, n, t.0); store(i &+ 1, n, t.1); store(i &+ 2, n, t.2); store(i &+ 3, n, t.3)
             if size > 4 { store(i &+ 4, n, t.4); store(i &+ 5, n, t.5); store(i &+ 6, n, t.6); store(i &+ 7, n, t.7) }
         }
 
-        /// The block size for the activation rows from `i` on: 8, 4, 2, or 1 (a single row).
-        @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1 }
+        /// The block size for the activation rows from `i` on: 8, 4, or 1 (a single row; blocks of
+        /// two measured slower than two single rows: 92 vs 117 tok/s at batch 2).
+        @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : 1 }
     }
 
     /// Weight rows `range` of a 4-bit matrix, one at a time (interleaving four weight rows to
     /// share loads of x was 8% slower in real decoding, though faster in isolation); activation
-    /// rows in blocks of eight, four, then two, each converted weight group meeting every row
+    /// rows in blocks of eight, then four, each converted weight group meeting every row
     /// of the block. (Separate functions per bit width keep each small enough that every SIMD
     /// load inlines.)
     @inline(never)
@@ -111,8 +111,10 @@ enum QuantizedRowKernel {
                     o.store(i, n, dot4(wr, even: xr, odd: xr + half, scales: sr, groups: groups, groupSize: o.groupSize))
                 } else {
                     let (lo, hi) = o.block(at: i, size: size)
-                    o.store(block4(wr, lo, hi, count: size, cols: o.cols, scales: sr, groups: groups, groupSize: o.groupSize),
-                            block: i, size: size, n)
+                    // A literal count per call, so each inlined copy keeps only its accumulators.
+                    let t = size == 8 ? block4(wr, lo, hi, count: 8, cols: o.cols, scales: sr, groups: groups, groupSize: o.groupSize)
+                        : block4(wr, lo, hi, count: 4, cols: o.cols, scales: sr, groups: groups, groupSize: o.groupSize)
+                    o.store(t, block: i, size: size, n)
                 }
                 i &+= size
             }
@@ -133,8 +135,9 @@ enum QuantizedRowKernel {
                     o.store(i, n, dot8(wr, o.x.p + i &* o.cols, scales: sr, groups: groups, groupSize: o.groupSize))
                 } else {
                     let (lo, hi) = o.block(at: i, size: size)
-                    o.store(block8(wr, lo, hi, count: size, scales: sr, groups: groups, groupSize: o.groupSize),
-                            block: i, size: size, n)
+                    let t = size == 8 ? block8(wr, lo, hi, count: 8, scales: sr, groups: groups, groupSize: o.groupSize)
+                        : block8(wr, lo, hi, count: 4, scales: sr, groups: groups, groupSize: o.groupSize)
+                    o.store(t, block: i, size: size, n)
                 }
                 i &+= size
             }
@@ -146,7 +149,7 @@ enum QuantizedRowKernel {
     typealias EightSums = (Float, Float, Float, Float, Float, Float, Float, Float)
 
     /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for a block of split rows of x at once: the
-    /// first `count` (2, 4 or 8) of the rows `lo` then `hi`.
+    /// first `count` (4 or 8; a literal at every call site) of the rows `lo` then `hi`.
     @inline(__always)
     static func block4<S: QuantizationScale>(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int, cols: Int,
                        scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> EightSums {
@@ -170,10 +173,8 @@ enum QuantizedRowKernel {
                 let w2 = SIMD8<Float>(b1 & low) * scale, w3 = SIMD8<Float>(b1 &>> 4) * scale
                 add(&a0, lo.0, offset, w0, w1, w2, w3)
                 add(&a1, lo.1, offset, w0, w1, w2, w3)
-                if count > 2 {
-                    add(&a2, lo.2, offset, w0, w1, w2, w3)
-                    add(&a3, lo.3, offset, w0, w1, w2, w3)
-                }
+                add(&a2, lo.2, offset, w0, w1, w2, w3)
+                add(&a3, lo.3, offset, w0, w1, w2, w3)
                 if count > 4 {
                     add(&a4, hi.0, offset, w0, w1, w2, w3)
                     add(&a5, hi.1, offset, w0, w1, w2, w3)
@@ -206,10 +207,8 @@ enum QuantizedRowKernel {
                 let w1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))) * scale
                 add(&a0, lo.0, offset, w0, w1)
                 add(&a1, lo.1, offset, w0, w1)
-                if count > 2 {
-                    add(&a2, lo.2, offset, w0, w1)
-                    add(&a3, lo.3, offset, w0, w1)
-                }
+                add(&a2, lo.2, offset, w0, w1)
+                add(&a3, lo.3, offset, w0, w1)
                 if count > 4 {
                     add(&a4, hi.0, offset, w0, w1)
                     add(&a5, hi.1, offset, w0, w1)
