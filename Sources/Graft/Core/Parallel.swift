@@ -36,12 +36,9 @@ public enum Parallel {
     /// Ensures OpenBLAS has been configured before the first sgemm.
     @inline(__always) static func prepare() { _ = threads }
 
-    /// Chunks per thread in `forEach`.
-    static let chunksPerThread = 1
-
-    /// Splits `0..<count` into contiguous ranges (up to `chunksPerThread` per thread) and runs
-    /// `body` on each, in parallel when the work is large enough (`count * costPerItem` above
-    /// ~32K). Ranges are disjoint; how many there are and which thread runs which is not fixed.
+    /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each, in
+    /// parallel when the work is large enough (`count * costPerItem` above ~32K). Ranges are
+    /// disjoint; which thread runs which is not fixed.
     @inline(__always)
     static func forEach(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         let workers = threads
@@ -49,10 +46,9 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        // Chunks are taken in turn, so a worker that starts late (descheduled by the machine's
-        // other work) leaves its chunk to a thread that is free. More chunks per thread were
-        // slower in decoding (measured with 4: ~90 vs ~97 tok/s).
-        let chunks = min(workers * chunksPerThread, count)
+        // One chunk per thread, claimed in turn (a worker that starts late leaves its chunk to a
+        // free thread); four per thread were slower in decoding (~90 vs ~97 tok/s).
+        let chunks = min(workers, count)
         pool.run(chunks: chunks) { c in body(count * c / chunks..<count * (c + 1) / chunks) }
     }
 }

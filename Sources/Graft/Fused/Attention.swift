@@ -33,8 +33,8 @@ struct Attention: Primitive {
                     let visible = causal ? Swift.min(n, n - t + i + 1) : n
                     for j in 0..<visible { row[j] *= scale }
                     let m = T.maximum(row, count: visible)
-                    let sum = T(T.sumOfExponentials(row, minus: m, count: visible))
                     T.exponentials(row, minus: m, into: row, count: visible)
+                    let sum = T(T.sumInFloat64(row, count: visible))
                     let inv = sum > 0 ? 1 / sum : 0
                     for j in 0..<visible { row[j] *= inv }
                     for j in visible..<n { row[j] = 0 }

@@ -19,8 +19,15 @@ struct Softmax: Primitive {
                 if m == -T.infinity { m = 0 }
                 // float64 accumulation: long rows (a vocabulary) lose small terms in float32.
                 var s64: Double = 0
-                if inner == 1 { s64 = T.sumOfExponentials(src, minus: m, count: n) }
-                else { for i in 0..<n { s64 += Double(T.exp(src[i * inner] - m)) } }
+                if inner == 1 && kind == .softmax {
+                    // The exponentials go straight into the output, to be scaled there below.
+                    T.exponentials(src, minus: m, into: y.p + o * n, count: n)
+                    s64 = T.sumInFloat64(y.p + o * n, count: n)
+                } else if inner == 1 {
+                    s64 = T.sumOfExponentials(src, minus: m, count: n)
+                } else {
+                    for i in 0..<n { s64 += Double(T.exp(src[i * inner] - m)) }
+                }
                 let s = T(s64)
                 let lse = m + T.log(s)
                 switch kind {
@@ -32,7 +39,7 @@ struct Softmax: Primitive {
                 case .softmax:
                     let dst = y.p + o * n * inner + j
                     let inv = 1 / s
-                    if inner == 1 { T.exponentials(src, minus: m, into: dst, count: n); for i in 0..<n { dst[i] *= inv } }
+                    if inner == 1 { for i in 0..<n { dst[i] *= inv } }
                     else { for i in 0..<n { dst[i * inner] = T.exp(src[i * inner] - m) * inv } }
                 }
             }

@@ -14,6 +14,9 @@ public protocol KernelFloat: BinaryFloatingPoint, TensorElement, SIMDScalar {
     /// Σ exp(x[i] − shift) over `count` contiguous values, accumulated in float64 (over a
     /// vocabulary a float32 running sum drops the small terms).
     static func sumOfExponentials(_ x: UnsafeMutablePointer<Self>, minus shift: Self, count: Int) -> Double
+    /// Σ x[i] over `count` contiguous values, accumulated in float64 (summing exponentials
+    /// already computed gives what ``sumOfExponentials(_:minus:count:)`` gives).
+    static func sumInFloat64(_ x: UnsafeMutablePointer<Self>, count: Int) -> Double
 }
 
 extension Float: KernelFloat {
@@ -33,6 +36,9 @@ extension Float: KernelFloat {
     @inline(__always) public static func sumOfExponentials(_ x: UnsafeMutablePointer<Float>, minus shift: Float,
                                                            count: Int) -> Double {
         VectorMath.sumOfExponentials(x, minus: shift, count: count)
+    }
+    @inline(__always) public static func sumInFloat64(_ x: UnsafeMutablePointer<Float>, count: Int) -> Double {
+        VectorMath.sum(x, count: count)
     }
 }
 
@@ -55,6 +61,11 @@ extension Double: KernelFloat {
                                                            count: Int) -> Double {
         var s = 0.0
         for i in 0..<count { s += Foundation.exp(x[i] - shift) }
+        return s
+    }
+    @inline(__always) public static func sumInFloat64(_ x: UnsafeMutablePointer<Double>, count: Int) -> Double {
+        var s = 0.0
+        for i in 0..<count { s += x[i] }
         return s
     }
 }

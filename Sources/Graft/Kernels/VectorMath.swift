@@ -37,8 +37,8 @@ enum VectorMath {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         while i &+ 8 <= count {
-            lanes = lanes.replacing(with: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self),
-                                    where: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) .> lanes)
+            let values = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes = lanes.replacing(with: values, where: values .> lanes)
             i &+= 8
         }
         var m = lanes.max()
@@ -47,7 +47,7 @@ enum VectorMath {
     }
 
     /// Σ exp(x[i] − shift) in float64: exponentials a tile at a time (a loop LLVM vectorises),
-    /// each tile summed 8 lanes wide in float64.
+    /// each tile summed as ``sum(_:count:)`` sums.
     @inline(__always) static func sumOfExponentials(_ x: UnsafeMutablePointer<Float>, minus shift: Float, count: Int) -> Double {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 512) { tile in
             let t = tile.baseAddress!
@@ -57,15 +57,30 @@ enum VectorMath {
             while start < count {
                 let n = Swift.min(512, count &- start)
                 for j in 0..<n { t[j] = exp(x[start &+ j] - shift) }
-                var j = 0
-                while j &+ 8 <= n {
-                    lanes += SIMD8<Double>(UnsafeRawPointer(t + j).loadUnaligned(as: SIMD8<Float>.self))
-                    j &+= 8
-                }
-                while j < n { total += Double(t[j]); j &+= 1 }
+                accumulate(t, count: n, into: &lanes, &total)
                 start &+= n
             }
             return total + lanes.sum()
         }
+    }
+
+    /// Σ x[i] in float64, 8 lanes wide (the same sum as ``sumOfExponentials(_:minus:count:)``
+    /// makes of the exponentials).
+    @inline(__always) static func sum(_ x: UnsafeMutablePointer<Float>, count: Int) -> Double {
+        var lanes = SIMD8<Double>(repeating: 0)
+        var total = 0.0
+        accumulate(x, count: count, into: &lanes, &total)
+        return total + lanes.sum()
+    }
+
+    /// Adds groups of 8 values to `lanes` and the remainder to `total`.
+    @inline(__always) private static func accumulate(_ x: UnsafeMutablePointer<Float>, count: Int,
+                                                     into lanes: inout SIMD8<Double>, _ total: inout Double) {
+        var j = 0
+        while j &+ 8 <= count {
+            lanes += SIMD8<Double>(UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self))
+            j &+= 8
+        }
+        while j < count { total += Double(x[j]); j &+= 1 }
     }
 }
