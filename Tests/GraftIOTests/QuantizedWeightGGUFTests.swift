@@ -17,10 +17,27 @@ final class QuantizedWeightGGUFTests: XCTestCase {
         for name in ["blk.0.attn_q.weight", "blk.29.ffn_down.weight", "token_embd.weight"] {
             let t = try file.requireTensor(name)
             let w = try t.affineGroups().quantizedWeight()
+            // GGUF's factors are halves, so they are kept as float16 (and lose nothing: below).
+            XCTAssertEqual(w.scales.dtype, .float16, name)
+            XCTAssertEqual(w.biases.dtype, .float16, name)
             let rows = Tensor.arange(0, Double(Swift.min(w.rows, 300)))
             let got = w.take(rows).toArray()
             let want = Array(try t.floats().prefix(got.count))
             XCTAssertEqual(got, want, "\(name): dequantized rows differ from the reader's")
+        }
+    }
+
+    func testScalesThatAreNotHalvesStayFloat32() throws {
+        // 0.1 and -0.3 have no exact float16; 0.5 and -2 do.
+        let packed = [UInt32](repeating: 0x7654_3210, count: 8)
+        for (scale, bias, half) in [(Float(0.1), Float(-0.3), false), (0.5, -2, true)] {
+            let m = try AffineQuantizedMatrix(rows: 2, cols: 32, bits: 4, groupSize: 32, packed: packed,
+                                              scales: [scale, scale], biases: [bias, bias])
+            let w = try m.quantizedWeight()
+            XCTAssertEqual(w.scales.dtype, half ? .float16 : .float32, "scale \(scale)")
+            XCTAssertEqual(w.biases.dtype, w.scales.dtype)
+            XCTAssertEqual(w.scales.toArray(), [scale, scale])
+            XCTAssertEqual(w.biases.toArray(), [bias, bias])
         }
     }
 

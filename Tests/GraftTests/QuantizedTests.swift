@@ -65,6 +65,13 @@ final class QuantizedTests: XCTestCase {
         XCTAssertThrowsError(try QuantizedWeight(packed: Tensor([UInt32](repeating: 0, count: 8), shape: [2, 4]),
                                                  scales: Tensor.zeros([2, 2]), biases: Tensor.zeros([2, 1]),
                                                  bits: 4, groupSize: 32))
+        // Scales and biases must share one dtype, float32 or float16.
+        XCTAssertThrowsError(try QuantizedWeight(packed: Tensor([UInt32](repeating: 0, count: 8), shape: [2, 4]),
+                                                 scales: Tensor.zeros([2, 1]).astype(.float16), biases: Tensor.zeros([2, 1]),
+                                                 bits: 4, groupSize: 32)) { XCTAssertTrue("\($0)".contains("the same for both"), "\($0)") }
+        XCTAssertThrowsError(try QuantizedWeight(packed: Tensor([UInt32](repeating: 0, count: 8), shape: [2, 4]),
+                                                 scales: Tensor.zeros([2, 1], dtype: .float64), biases: Tensor.zeros([2, 1], dtype: .float64),
+                                                 bits: 4, groupSize: 32))
         XCTAssertThrowsError(try checked { () -> Tensor in
             let w = try randomWeight(rows: 4, cols: 64, bits: 4, groupSize: 32, seed: 1)
             return Tensor.quantizedMatmul(Tensor.ones([2, 63]), w)
