@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -101,6 +101,36 @@ func benchQuantized() {
     }
 }
 
+/// The products of one decoding step of SmolLM2-135M (30 layers of q, k, v, o, gate, up, down at
+/// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
+/// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights.
+func benchDecodeStep() {
+    let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    func weight(_ rows: Int, _ cols: Int, _ bits: Int, seed: Int) -> QuantizedWeight {
+        let words = rows * cols * bits / 32
+        let packed = Tensor((0..<words).map { UInt32(truncatingIfNeeded: ($0 &+ seed) &* 2654435761) }, shape: [rows, cols * bits / 32])
+        let w = try! QuantizedWeight(packed: packed, scales: Tensor.full([rows, cols / 32], 0.01).astype(.float16),
+                                     biases: Tensor.full([rows, cols / 32], -0.05).astype(.float16), bits: bits, groupSize: 32)
+        eval(w.packed, w.scales, w.biases)
+        return w
+    }
+    var layers: [QuantizedWeight] = []
+    for layer in 0..<30 { for (i, (r, c)) in shapes.enumerated() { layers.append(weight(r, c, 4, seed: layer * 7 + i)) } }
+    let head = weight(49152, 576, 8, seed: 999)
+    let fourBitWeights = layers.reduce(0) { $0 + $1.rows * $1.cols }, headWeights = 49152 * 576
+    for m in [1, 2, 4, 8] {
+        let inputs = [576, 1536].map { cols in Tensor.normal([m, cols], key: RandomKey(seed: UInt64(cols))) }
+        eval(inputs)
+        func step(_ ws: [QuantizedWeight]) { for w in ws { eval(Tensor.quantizedMatmul(w.cols == 576 ? inputs[0] : inputs[1], w)) } }
+        let body = best(5) { step(layers) }, output = best(5) { step([head]) }
+        let ghz = 3.7  // nominal clock of this machine's cores, for a cycles-per-32-weights estimate
+        emit(["bench": "decode_step_products", "rows": m, "threads": Parallel.threads, "four_bit_ms": body * 1000,
+              "head_ms": output * 1000,
+              "four_bit_cycles_per_32": body * ghz * 1e9 * Double(Parallel.threads) / Double(fourBitWeights / 32) / Double(m),
+              "head_cycles_per_32": output * ghz * 1e9 * Double(Parallel.threads) / Double(headWeights / 32) / Double(m)])
+    }
+}
+
 let args = CommandLine.arguments.dropFirst()
 let steps = args.firstIndex(of: "--steps").flatMap { Int(args[args.index(after: $0)]) } ?? 50
 switch args.first ?? "all" {
@@ -108,6 +138,7 @@ case "matmul": benchMatmul()
 case "elementwise": benchElementwise()
 case "mlp": benchMLP(steps: steps)
 case "quantized": benchQuantized()
+case "decode-step": benchDecodeStep()
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

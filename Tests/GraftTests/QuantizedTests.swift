@@ -27,18 +27,20 @@ final class QuantizedTests: XCTestCase {
     }
 
     func testMatmulMatchesDenseForDecodeAndPrefillShapes() throws {
-        for (bits, g) in [(4, 32), (4, 64), (4, 128), (8, 32), (8, 64), (8, 128)] {
-            let w = try randomWeight(rows: 701, cols: 384, bits: bits, groupSize: g, seed: 2)
+        // 352 columns: an odd number of 32-weight units (the one- and two-row loops take units in pairs).
+        for (bits, g, cols) in [(4, 32, 384), (4, 64, 384), (4, 128, 384), (8, 32, 384), (8, 64, 384), (8, 128, 384),
+                                (4, 32, 352), (8, 32, 352)] {
+            let w = try randomWeight(rows: 701, cols: cols, bits: bits, groupSize: g, seed: 2)
             let dense = w.dequantized()
-            for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 64] {
-                let x = Tensor.normal([m, 384], key: RandomKey(seed: UInt64(m)))
+            for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 64] {
+                let x = Tensor.normal([m, cols], key: RandomKey(seed: UInt64(m)))
                 let got = Tensor.quantizedMatmul(x, w).toArray()
                 // Exact reference in float64; float32 accumulation in any order stays within ~1e-6
                 // of the largest output.
                 let want = Tensor.matmul(x.astype(.float64), dense.astype(.float64), transposeB: true).toArray(as: Double.self)
                 let err = zip(got, want).map { Swift.abs(Double($0) - $1) }.max()!
                 let scale = want.map { Swift.abs($0) }.max()!
-                XCTAssertLessThan(err / scale, 2e-6, "bits \(bits) group \(g) m \(m) (largest output \(scale))")
+                XCTAssertLessThan(err / scale, 2e-6, "bits \(bits) group \(g) cols \(cols) m \(m) (largest output \(scale))")
             }
             let y = Tensor.normal([3, 701], key: RandomKey(seed: 9))
             let got = Tensor.quantizedMatmul(y, w, transposed: false).toArray()

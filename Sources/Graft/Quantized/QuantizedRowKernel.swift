@@ -5,11 +5,12 @@
 ///     out[i, n] = Σ_g scale[n, g]·(x_g · q_g) + bias[n, g]·Σ x_g
 ///
 /// Packed bytes widen to 32-bit lanes (`vpmovzxbd`), convert to floats and meet `x` in fused
-/// multiply-adds, 8 lanes at a time. In the 4-bit packing byte `j` holds values `2j` (low
-/// nibble) and `2j + 1` (high nibble), so `x` is first split into its even and odd elements:
-/// the low nibbles of 8 bytes then dot with 8 consecutive even elements. Several activation rows
-/// run in blocks of eight and four, each converted weight group meeting every row of the
-/// block.
+/// multiply-adds, 8 lanes at a time, in units of 32 weights. In the 4-bit packing byte `j` holds
+/// values `2j` (low nibble) and `2j + 1` (high nibble), so `x` is first split into its even and
+/// odd elements: the low nibbles of 8 bytes then dot with 8 consecutive even elements.
+/// Activation rows run in blocks of eight, four, two or one, each converted unit of weights
+/// meeting every row of the block (the per-bit-width loops are in `FourBitRowKernel.swift` and
+/// `EightBitRowKernel.swift`).
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
@@ -75,198 +76,48 @@ enum QuantizedRowKernel {
             out[i &* rows &+ n] = value
         }
 
-        /// The activation rows `i..<i+size` (4 or 8) as the two groups of four a block reads.
+        /// The activation rows `i..<i+size` as the two groups of four a block reads (rows past
+        /// the block repeat its first row and are never read).
         @inline(__always) func block(at i: Int, size: Int) -> (FourRows, FourRows) {
             let r = x.p + i &* cols
-            let lo = (r, r + cols, r + 2 &* cols, r + 3 &* cols)
-            return (lo, size > 4 ? (r + 4 &* cols, r + 5 &* cols, r + 6 &* cols, r + 7 &* cols) : lo)
+            @inline(__always) func row(_ k: Int) -> UnsafeMutablePointer<Float> { k < size ? r + k &* cols : r }
+            return ((row(0), row(1), row(2), row(3)), (row(4), row(5), row(6), row(7)))
         }
 
-        /// Stores a block's sums for weight row `n`.
+        /// Stores the first `size` sums of a block for weight row `n`.
         @inline(__always) func store(_ t: EightSums, block i: Int, size: Int, _ n: Int) {
-            store(i, n, t.0); store(i &+ 1, n, t.1); store(i &+ 2, n, t.2); store(i &+ 3, n, t.3)
+            store(i, n, t.0)
+            if size > 1 { store(i &+ 1, n, t.1) }
+            if size > 2 { store(i &+ 2, n, t.2); store(i &+ 3, n, t.3) }
             if size > 4 { store(i &+ 4, n, t.4); store(i &+ 5, n, t.5); store(i &+ 6, n, t.6); store(i &+ 7, n, t.7) }
         }
 
-        /// The block size for the activation rows from `i` on: 8, 4, or 1 (a single row; blocks of
-        /// two measured slower than two single rows: 92 vs 117 tok/s at batch 2).
-        @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : 1 }
-    }
+        /// The block size for the activation rows from `i` on: 8, 4, 2 or 1.
+        @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1 }
 
-    /// Weight rows `range` of a 4-bit matrix, one at a time (interleaving four weight rows to
-    /// share loads of x was 8% slower in real decoding, though faster in isolation); activation
-    /// rows in blocks of eight, then four, each converted weight group meeting every row
-    /// of the block. (Separate functions per bit width keep each small enough that every SIMD
-    /// load inlines.)
-    @inline(never)
-    static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
-        let rowBytes = o.cols / 2, groups = o.groups, half = o.cols / 2
-        for n in range {
-            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), sr = o.scales.p + n &* groups
-            var i = 0
-            while i < o.m {
-                let size = o.blockSize(from: i)
-                if size == 1 {
-                    let xr = o.x.p + i &* o.cols
-                    o.store(i, n, dot4(wr, even: xr, odd: xr + half, scales: sr, groups: groups, groupSize: o.groupSize))
-                } else {
-                    let (lo, hi) = o.block(at: i, size: size)
-                    // A literal count per call, so each inlined copy keeps only its accumulators.
-                    let t = size == 8 ? block4(wr, lo, hi, count: 8, cols: o.cols, scales: sr, groups: groups, groupSize: o.groupSize)
-                        : block4(wr, lo, hi, count: 4, cols: o.cols, scales: sr, groups: groups, groupSize: o.groupSize)
-                    o.store(t, block: i, size: size, n)
-                }
-                i &+= size
+        /// Weight row `n`'s group scales as float32: the stored row itself, or (float16 scales)
+        /// converted into `scratch` (room for `groups` floats).
+        @inline(__always) func scaleRow(_ n: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+            let row = scales.p + n &* groups
+            if S.self == Float.self { return UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self) }
+            var g = 0
+            while g &+ 8 <= groups {
+                UnsafeMutableRawPointer(scratch + g).storeBytes(
+                    of: SIMD8<Float>(UnsafeRawPointer(row + g).loadUnaligned(as: SIMD8<Float16>.self)), as: SIMD8<Float>.self)
+                g &+= 8
             }
+            while g < groups { scratch[g] = row[g].float; g &+= 1 }
+            return scratch
         }
-    }
 
-    /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:)`` (interleaving four
-    /// weight rows halved the speed on matrices streamed from memory).
-    @inline(never)
-    static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
-        let rowBytes = o.cols, groups = o.groups
-        for n in range {
-            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), sr = o.scales.p + n &* groups
-            var i = 0
-            while i < o.m {
-                let size = o.blockSize(from: i)
-                if size == 1 {
-                    o.store(i, n, dot8(wr, o.x.p + i &* o.cols, scales: sr, groups: groups, groupSize: o.groupSize))
-                } else {
-                    let (lo, hi) = o.block(at: i, size: size)
-                    let t = size == 8 ? block8(wr, lo, hi, count: 8, scales: sr, groups: groups, groupSize: o.groupSize)
-                        : block8(wr, lo, hi, count: 4, scales: sr, groups: groups, groupSize: o.groupSize)
-                    o.store(t, block: i, size: size, n)
-                }
-                i &+= size
-            }
-        }
+        /// log2 of the 32-weight units per group (groups are 32, 64 or 128 weights).
+        var unitShift: Int { groupSize.trailingZeroBitCount &- 5 }
     }
 
     typealias FourRows = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                           UnsafeMutablePointer<Float>)
     typealias EightSums = (Float, Float, Float, Float, Float, Float, Float, Float)
-
-    /// ``dot4(_:even:odd:scales:groups:groupSize:)`` for a block of split rows of x at once: the
-    /// first `count` (4 or 8; a literal at every call site) of the rows `lo` then `hi`.
-    @inline(__always)
-    static func block4<S: QuantizationScale>(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int, cols: Int,
-                       scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> EightSums {
-        let low = SIMD8<Int32>(repeating: 0xF), half = cols / 2, steps = groupSize / 32
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
-        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
-                                   _ w0: SIMD8<Float>, _ w1: SIMD8<Float>, _ w2: SIMD8<Float>, _ w3: SIMD8<Float>) {
-            let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
-            acc.addProduct(w0, e.loadUnaligned(as: SIMD8<Float>.self))
-            acc.addProduct(w1, o.loadUnaligned(as: SIMD8<Float>.self))
-            acc.addProduct(w2, e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            acc.addProduct(w3, o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-        }
-        var offset = 0
-        for g in 0..<groups {
-            let scale = SIMD8<Float>(repeating: scales[g].float)
-            for _ in 0..<steps {
-                let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
-                let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
-                let w0 = SIMD8<Float>(b0 & low) * scale, w1 = SIMD8<Float>(b0 &>> 4) * scale
-                let w2 = SIMD8<Float>(b1 & low) * scale, w3 = SIMD8<Float>(b1 &>> 4) * scale
-                add(&a0, lo.0, offset, w0, w1, w2, w3)
-                add(&a1, lo.1, offset, w0, w1, w2, w3)
-                add(&a2, lo.2, offset, w0, w1, w2, w3)
-                add(&a3, lo.3, offset, w0, w1, w2, w3)
-                if count > 4 {
-                    add(&a4, hi.0, offset, w0, w1, w2, w3)
-                    add(&a5, hi.1, offset, w0, w1, w2, w3)
-                    add(&a6, hi.2, offset, w0, w1, w2, w3)
-                    add(&a7, hi.3, offset, w0, w1, w2, w3)
-                }
-                offset &+= 16
-            }
-        }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
-    }
-
-    /// ``dot8(_:_:scales:groups:groupSize:)`` for a block of rows of x at once (as ``block4``).
-    @inline(__always)
-    static func block8<S: QuantizationScale>(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, count: Int,
-                       scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> EightSums {
-        let steps = groupSize / 16
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
-        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int,
-                                   _ w0: SIMD8<Float>, _ w1: SIMD8<Float>) {
-            let p = UnsafeRawPointer(row + offset)
-            acc.addProduct(w0, p.loadUnaligned(as: SIMD8<Float>.self))
-            acc.addProduct(w1, p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-        }
-        var offset = 0
-        for g in 0..<groups {
-            let scale = SIMD8<Float>(repeating: scales[g].float)
-            for _ in 0..<steps {
-                let w0 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))) * scale
-                let w1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))) * scale
-                add(&a0, lo.0, offset, w0, w1)
-                add(&a1, lo.1, offset, w0, w1)
-                add(&a2, lo.2, offset, w0, w1)
-                add(&a3, lo.3, offset, w0, w1)
-                if count > 4 {
-                    add(&a4, hi.0, offset, w0, w1)
-                    add(&a5, hi.1, offset, w0, w1)
-                    add(&a6, hi.2, offset, w0, w1)
-                    add(&a7, hi.3, offset, w0, w1)
-                }
-                offset &+= 16
-            }
-        }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
-    }
-
-    /// Σ_g scale_g·(x_g · q_g) over one 4-bit row: 16 bytes (32 values) per step.
-    @inline(__always)
-    static func dot4<S: QuantizationScale>(_ w: UnsafeRawPointer, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
-                     scales: UnsafeMutablePointer<S>, groups: Int, groupSize: Int) -> Float {
-        let low = SIMD8<Int32>(repeating: 0xF)
-        let steps = groupSize / 32
-        var acc = SIMD8<Float>(repeating: 0)
-        var offset = 0  // byte offset into w; the even/odd halves advance 16 floats per step
-        for g in 0..<groups {
-            var d = SIMD8<Float>(repeating: 0)
-            for _ in 0..<steps {
-                let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
-                let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
-                let e = UnsafeRawPointer(even + offset), o = UnsafeRawPointer(odd + offset)
-                d.addProduct(SIMD8<Float>(b0 & low), e.loadUnaligned(as: SIMD8<Float>.self))
-                d.addProduct(SIMD8<Float>(b0 &>> 4), o.loadUnaligned(as: SIMD8<Float>.self))
-                d.addProduct(SIMD8<Float>(b1 & low), e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                d.addProduct(SIMD8<Float>(b1 &>> 4), o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                offset &+= 16
-            }
-            acc.addProduct(d, SIMD8<Float>(repeating: scales[g].float))
-        }
-        return acc.sum()
-    }
-
-    /// Σ_g scale_g·(x_g · q_g) over one 8-bit row: 16 bytes (16 values) per step.
-    @inline(__always)
-    static func dot8<S: QuantizationScale>(_ w: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<S>,
-                     groups: Int, groupSize: Int) -> Float {
-        let steps = groupSize / 16
-        var acc = SIMD8<Float>(repeating: 0)
-        var offset = 0
-        for g in 0..<groups {
-            var d0 = SIMD8<Float>(repeating: 0), d1 = SIMD8<Float>(repeating: 0)
-            for _ in 0..<steps {
-                let q0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
-                let q1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
-                let xp = UnsafeRawPointer(x + offset)
-                d0.addProduct(SIMD8<Float>(q0), xp.loadUnaligned(as: SIMD8<Float>.self))
-                d1.addProduct(SIMD8<Float>(q1), xp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                offset &+= 16
-            }
-            acc.addProduct(d0 + d1, SIMD8<Float>(repeating: scales[g].float))
-        }
-        return acc.sum()
-    }
+    typealias FourVectors = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
     @inline(__always)
     static func sum(_ p: UnsafeMutablePointer<Float>, count: Int) -> Float {

@@ -1,0 +1,101 @@
+/// The 8-bit loops of `QuantizedRowKernel`. A unit is 32 weights: 32 bytes against 32
+/// consecutive elements of an activation row.
+extension QuantizedRowKernel {
+    /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:)``.
+    @inline(never)
+    static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
+        let rowBytes = o.cols, units = o.cols / 32, shift = o.unitShift
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: o.groups)
+        defer { scratch.deallocate() }
+        for n in range {
+            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = o.scaleRow(n, scratch: scratch)
+            var i = 0
+            while i < o.m {
+                let size = o.blockSize(from: i)
+                let (lo, hi) = o.block(at: i, size: size)
+                let t = switch size {
+                case 8: eightBitEightRows(wr, lo, hi, units: units, scales: scales, shift: shift)
+                case 4: eightBitUnits(wr, lo, count: 4, units: units, scales: scales, shift: shift)
+                case 2: eightBitUnits(wr, lo, count: 2, units: units, scales: scales, shift: shift)
+                default: eightBitUnits(wr, lo, count: 1, units: units, scales: scales, shift: shift)
+                }
+                o.store(t, block: i, size: size, n)
+                i &+= size
+            }
+        }
+    }
+
+    /// Unit `u` of an 8-bit weight row as floats, 8 consecutive weights per vector.
+    @inline(__always)
+    static func eightBitUnit(_ w: UnsafeRawPointer, _ u: Int) -> FourVectors {
+        @inline(__always) func lanes(_ k: Int) -> SIMD8<Float> {
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: u &* 32 &+ k, as: SIMD8<UInt8>.self)))
+        }
+        return (lanes(0), lanes(8), lanes(16), lanes(24))
+    }
+
+    /// One unit's products with an activation row, in two independent chains.
+    @inline(__always)
+    static func eightBitUnitDot(_ q: FourVectors, _ row: UnsafeMutablePointer<Float>, unit u: Int) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(row + u &* 32)
+        var first = q.0 * p.loadUnaligned(as: SIMD8<Float>.self)
+        var second = q.1 * p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        first.addProduct(q.2, p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+        second.addProduct(q.3, p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+        return first + second
+    }
+
+    /// Σ_u scale(u)·(x_u · q_u) over one 8-bit weight row, as
+    /// ``fourBitUnits(_:_:count:half:units:scales:shift:)``.
+    @inline(__always)
+    static func eightBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, units: Int,
+                              scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        var u = 0
+        if count == 4 {
+            while u < units {
+                let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
+                a0.addProduct(eightBitUnitDot(q, r.0, unit: u), s)
+                a1.addProduct(eightBitUnitDot(q, r.1, unit: u), s)
+                a2.addProduct(eightBitUnitDot(q, r.2, unit: u), s)
+                a3.addProduct(eightBitUnitDot(q, r.3, unit: u), s)
+                u &+= 1
+            }
+            return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), 0, 0, 0, 0)
+        }
+        while u < units {
+            let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
+            a0.addProduct(eightBitUnitDot(q, r.0, unit: u), s)
+            if count > 1 { a1.addProduct(eightBitUnitDot(q, r.1, unit: u), s) }
+            let v = u &+ 1
+            if v < units {
+                let q = eightBitUnit(w, v), s = SIMD8<Float>(repeating: scales[v &>> shift])
+                a2.addProduct(eightBitUnitDot(q, r.0, unit: v), s)
+                if count > 1 { a3.addProduct(eightBitUnitDot(q, r.1, unit: v), s) }
+            }
+            u &+= 2
+        }
+        return ((a0 + a2).sum(), (a1 + a3).sum(), 0, 0, 0, 0, 0, 0)
+    }
+
+    /// ``fourBitEightRows(_:_:_:half:units:scales:shift:)`` for an 8-bit weight row.
+    @inline(__always)
+    static func eightBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, units: Int,
+                                  scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ u: Int, _ q: FourVectors) {
+            let p = UnsafeRawPointer(row + u &* 32)
+            acc.addProduct(q.0, p.loadUnaligned(as: SIMD8<Float>.self))
+            acc.addProduct(q.1, p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            acc.addProduct(q.2, p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+            acc.addProduct(q.3, p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+        }
+        for u in 0..<units {
+            let raw = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
+            let q = (raw.0 * s, raw.1 * s, raw.2 * s, raw.3 * s)
+            add(&a0, lo.0, u, q); add(&a1, lo.1, u, q); add(&a2, lo.2, u, q); add(&a3, lo.3, u, q)
+            add(&a4, hi.0, u, q); add(&a5, hi.1, u, q); add(&a6, hi.2, u, q); add(&a7, hi.3, u, q)
+        }
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
+    }
+}

@@ -1,0 +1,108 @@
+/// The 4-bit loops of `QuantizedRowKernel`. A unit is 32 weights: 16 packed bytes, whose low
+/// nibbles meet 16 even and whose high nibbles meet 16 odd elements of a split activation row.
+extension QuantizedRowKernel {
+    /// Weight rows `range` of a 4-bit matrix, one at a time, against every activation row.
+    /// (Separate functions per bit width keep each small enough that every SIMD load inlines.)
+    @inline(never)
+    static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
+        let rowBytes = o.cols / 2, half = o.cols / 2, units = o.cols / 32, shift = o.unitShift
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: o.groups)
+        defer { scratch.deallocate() }
+        for n in range {
+            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = o.scaleRow(n, scratch: scratch)
+            var i = 0
+            while i < o.m {
+                let size = o.blockSize(from: i)
+                let (lo, hi) = o.block(at: i, size: size)
+                // A literal count per call, so each inlined copy keeps only its accumulators.
+                let t = switch size {
+                case 8: fourBitEightRows(wr, lo, hi, half: half, units: units, scales: scales, shift: shift)
+                case 4: fourBitUnits(wr, lo, count: 4, half: half, units: units, scales: scales, shift: shift)
+                case 2: fourBitUnits(wr, lo, count: 2, half: half, units: units, scales: scales, shift: shift)
+                default: fourBitUnits(wr, lo, count: 1, half: half, units: units, scales: scales, shift: shift)
+                }
+                o.store(t, block: i, size: size, n)
+                i &+= size
+            }
+        }
+    }
+
+    /// Unit `u` of a 4-bit weight row as floats: (even 0–7, odd 0–7, even 8–15, odd 8–15).
+    @inline(__always)
+    static func fourBitUnit(_ w: UnsafeRawPointer, _ u: Int) -> FourVectors {
+        let low = SIMD8<Int32>(repeating: 0xF), offset = u &* 16
+        let b0 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
+        let b1 = SIMD8<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: offset &+ 8, as: SIMD8<UInt8>.self))
+        return (SIMD8<Float>(b0 & low), SIMD8<Float>(b0 &>> 4), SIMD8<Float>(b1 & low), SIMD8<Float>(b1 &>> 4))
+    }
+
+    /// One unit's products with a split activation row, in two independent chains.
+    @inline(__always)
+    static func fourBitUnitDot(_ q: FourVectors, _ row: UnsafeMutablePointer<Float>, unit u: Int, half: Int) -> SIMD8<Float> {
+        let e = UnsafeRawPointer(row + u &* 16), o = UnsafeRawPointer(row + (half &+ u &* 16))
+        var even = q.0 * e.loadUnaligned(as: SIMD8<Float>.self)
+        var odd = q.1 * o.loadUnaligned(as: SIMD8<Float>.self)
+        even.addProduct(q.2, e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        odd.addProduct(q.3, o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        return even + odd
+    }
+
+    /// Σ_u scale(u)·(x_u · q_u) over one 4-bit weight row for the first `count` (1, 2 or 4; a
+    /// literal at every call site) split activation rows of `r`. Each unit's products are summed
+    /// on their own and then scaled into the row's accumulator, so no dependent chain is longer
+    /// than a unit; with one or two rows, alternate units go to separate accumulators.
+    @inline(__always)
+    static func fourBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, half: Int, units: Int,
+                             scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        var u = 0
+        if count == 4 {
+            while u < units {
+                let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
+                a0.addProduct(fourBitUnitDot(q, r.0, unit: u, half: half), s)
+                a1.addProduct(fourBitUnitDot(q, r.1, unit: u, half: half), s)
+                a2.addProduct(fourBitUnitDot(q, r.2, unit: u, half: half), s)
+                a3.addProduct(fourBitUnitDot(q, r.3, unit: u, half: half), s)
+                u &+= 1
+            }
+            return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), 0, 0, 0, 0)
+        }
+        // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3.
+        while u < units {
+            let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
+            a0.addProduct(fourBitUnitDot(q, r.0, unit: u, half: half), s)
+            if count > 1 { a1.addProduct(fourBitUnitDot(q, r.1, unit: u, half: half), s) }
+            let v = u &+ 1
+            if v < units {
+                let q = fourBitUnit(w, v), s = SIMD8<Float>(repeating: scales[v &>> shift])
+                a2.addProduct(fourBitUnitDot(q, r.0, unit: v, half: half), s)
+                if count > 1 { a3.addProduct(fourBitUnitDot(q, r.1, unit: v, half: half), s) }
+            }
+            u &+= 2
+        }
+        return ((a0 + a2).sum(), (a1 + a3).sum(), 0, 0, 0, 0, 0, 0)
+    }
+
+    /// ``fourBitUnits(_:_:count:half:units:scales:shift:)`` for eight activation rows: the unit's
+    /// weights are scaled once and meet each row in one long chain (eight independent chains
+    /// keep the multiply-add units busy; per-unit sums would need more registers than there are).
+    @inline(__always)
+    static func fourBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, half: Int, units: Int,
+                                 scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int, _ q: FourVectors) {
+            let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
+            acc.addProduct(q.0, e.loadUnaligned(as: SIMD8<Float>.self))
+            acc.addProduct(q.1, o.loadUnaligned(as: SIMD8<Float>.self))
+            acc.addProduct(q.2, e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            acc.addProduct(q.3, o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        }
+        for u in 0..<units {
+            let raw = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
+            let q = (raw.0 * s, raw.1 * s, raw.2 * s, raw.3 * s), offset = u &* 16
+            add(&a0, lo.0, offset, q); add(&a1, lo.1, offset, q); add(&a2, lo.2, offset, q); add(&a3, lo.3, offset, q)
+            add(&a4, hi.0, offset, q); add(&a5, hi.1, offset, q); add(&a6, hi.2, offset, q); add(&a7, hi.3, offset, q)
+        }
+        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
+    }
+}
