@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -104,7 +104,7 @@ func benchQuantized() {
 /// The products of one decoding step of SmolLM2-135M (30 layers of q, k, v, o, gate, up, down at
 /// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
 /// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights.
-func benchDecodeStep() {
+func benchDecodeStep(rows: [Int]) {
     let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
     func weight(_ rows: Int, _ cols: Int, _ bits: Int, seed: Int) -> QuantizedWeight {
         let words = rows * cols * bits / 32
@@ -118,7 +118,7 @@ func benchDecodeStep() {
     for layer in 0..<30 { for (i, (r, c)) in shapes.enumerated() { layers.append(weight(r, c, 4, seed: layer * 7 + i)) } }
     let head = weight(49152, 576, 8, seed: 999)
     let fourBitWeights = layers.reduce(0) { $0 + $1.rows * $1.cols }, headWeights = 49152 * 576
-    for m in [1, 2, 4, 8] {
+    for m in rows {
         let inputs = [576, 1536].map { cols in Tensor.normal([m, cols], key: RandomKey(seed: UInt64(cols))) }
         eval(inputs)
         func step(_ ws: [QuantizedWeight]) { for w in ws { eval(Tensor.quantizedMatmul(w.cols == 576 ? inputs[0] : inputs[1], w)) } }
@@ -138,7 +138,7 @@ case "matmul": benchMatmul()
 case "elementwise": benchElementwise()
 case "mlp": benchMLP(steps: steps)
 case "quantized": benchQuantized()
-case "decode-step": benchDecodeStep()
+case "decode-step": benchDecodeStep(rows: args.firstIndex(of: "--rows").map { [Int(args[args.index(after: $0)])!] } ?? [1, 2, 4, 8])
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

@@ -32,6 +32,13 @@ enum VectorMath {
     @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
     @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + exp(-x)) }
 
+    /// The sum of 8 lanes, added pairwise (three vector adds; `SIMD8.sum()` adds the lanes one
+    /// after another, seven dependent scalar adds).
+    @inline(__always) static func lanesSum(_ v: SIMD8<Float>) -> Float {
+        let four = v.lowHalf + v.highHalf, two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
     /// The largest of `count` values (−∞ for none; a NaN among them may or may not win).
     @inline(__always) static func maximum(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
         var lanes = SIMD8<Float>(repeating: -.infinity)

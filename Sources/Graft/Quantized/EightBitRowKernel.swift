@@ -5,10 +5,11 @@ extension QuantizedRowKernel {
     @inline(never)
     static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
         let rowBytes = o.cols, units = o.cols / 32, shift = o.unitShift
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: o.groups)
-        defer { scratch.deallocate() }
+        let factors = o.rowFactors(), scales = factors.scales
+        defer { factors.deallocate() }
         for n in range {
-            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = o.scaleRow(n, scratch: scratch)
+            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes)
+            o.load(n, into: factors)
             var i = 0
             while i < o.m {
                 let size = o.blockSize(from: i)
@@ -19,7 +20,7 @@ extension QuantizedRowKernel {
                 case 2: eightBitUnits(wr, lo, count: 2, units: units, scales: scales, shift: shift)
                 default: eightBitUnits(wr, lo, count: 1, units: units, scales: scales, shift: shift)
                 }
-                o.store(t, block: i, size: size, n)
+                o.store(t, block: i, size: size, n, factors)
                 i &+= size
             }
         }
@@ -49,7 +50,7 @@ extension QuantizedRowKernel {
     /// ``fourBitUnits(_:_:count:half:units:scales:shift:)``.
     @inline(__always)
     static func eightBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, units: Int,
-                              scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+                              scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
         var u = 0
         if count == 4 {
@@ -61,7 +62,7 @@ extension QuantizedRowKernel {
                 a3.addProduct(eightBitUnitDot(q, r.3, unit: u), s)
                 u &+= 1
             }
-            return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), 0, 0, 0, 0)
+            return (a0, a1, a2, a3, a0, a0, a0, a0)
         }
         while u < units {
             let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
@@ -75,13 +76,13 @@ extension QuantizedRowKernel {
             }
             u &+= 2
         }
-        return ((a0 + a2).sum(), (a1 + a3).sum(), 0, 0, 0, 0, 0, 0)
+        return (a0 + a2, a1 + a3, a0, a0, a0, a0, a0, a0)
     }
 
     /// ``fourBitEightRows(_:_:_:half:units:scales:shift:)`` for an 8-bit weight row.
     @inline(__always)
     static func eightBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, units: Int,
-                                  scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+                                  scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ u: Int, _ q: FourVectors) {
             let p = UnsafeRawPointer(row + u &* 32)
@@ -96,6 +97,6 @@ extension QuantizedRowKernel {
             add(&a0, lo.0, u, q); add(&a1, lo.1, u, q); add(&a2, lo.2, u, q); add(&a3, lo.3, u, q)
             add(&a4, hi.0, u, q); add(&a5, hi.1, u, q); add(&a6, hi.2, u, q); add(&a7, hi.3, u, q)
         }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
+        return (a0, a1, a2, a3, a4, a5, a6, a7)
     }
 }

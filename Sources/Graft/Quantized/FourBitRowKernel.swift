@@ -6,10 +6,11 @@ extension QuantizedRowKernel {
     @inline(never)
     static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
         let rowBytes = o.cols / 2, half = o.cols / 2, units = o.cols / 32, shift = o.unitShift
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: o.groups)
-        defer { scratch.deallocate() }
+        let factors = o.rowFactors(), scales = factors.scales
+        defer { factors.deallocate() }
         for n in range {
-            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = o.scaleRow(n, scratch: scratch)
+            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes)
+            o.load(n, into: factors)
             var i = 0
             while i < o.m {
                 let size = o.blockSize(from: i)
@@ -21,7 +22,7 @@ extension QuantizedRowKernel {
                 case 2: fourBitUnits(wr, lo, count: 2, half: half, units: units, scales: scales, shift: shift)
                 default: fourBitUnits(wr, lo, count: 1, half: half, units: units, scales: scales, shift: shift)
                 }
-                o.store(t, block: i, size: size, n)
+                o.store(t, block: i, size: size, n, factors)
                 i &+= size
             }
         }
@@ -53,7 +54,7 @@ extension QuantizedRowKernel {
     /// than a unit; with one or two rows, alternate units go to separate accumulators.
     @inline(__always)
     static func fourBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, half: Int, units: Int,
-                             scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+                             scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
         var u = 0
         if count == 4 {
@@ -65,7 +66,7 @@ extension QuantizedRowKernel {
                 a3.addProduct(fourBitUnitDot(q, r.3, unit: u, half: half), s)
                 u &+= 1
             }
-            return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), 0, 0, 0, 0)
+            return (a0, a1, a2, a3, a0, a0, a0, a0)
         }
         // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3.
         while u < units {
@@ -80,7 +81,7 @@ extension QuantizedRowKernel {
             }
             u &+= 2
         }
-        return ((a0 + a2).sum(), (a1 + a3).sum(), 0, 0, 0, 0, 0, 0)
+        return (a0 + a2, a1 + a3, a0, a0, a0, a0, a0, a0)
     }
 
     /// ``fourBitUnits(_:_:count:half:units:scales:shift:)`` for eight activation rows: the unit's
@@ -88,7 +89,7 @@ extension QuantizedRowKernel {
     /// keep the multiply-add units busy; per-unit sums would need more registers than there are).
     @inline(__always)
     static func fourBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, half: Int, units: Int,
-                                 scales: UnsafeMutablePointer<Float>, shift: Int) -> EightSums {
+                                 scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
         var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int, _ q: FourVectors) {
             let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
@@ -103,6 +104,6 @@ extension QuantizedRowKernel {
             add(&a0, lo.0, offset, q); add(&a1, lo.1, offset, q); add(&a2, lo.2, offset, q); add(&a3, lo.3, offset, q)
             add(&a4, hi.0, offset, q); add(&a5, hi.1, offset, q); add(&a6, hi.2, offset, q); add(&a7, hi.3, offset, q)
         }
-        return (a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
+        return (a0, a1, a2, a3, a4, a5, a6, a7)
     }
 }

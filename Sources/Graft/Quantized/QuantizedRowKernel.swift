@@ -16,14 +16,15 @@ enum QuantizedRowKernel {
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
                                           rows: Int, cols: Int, bits: Int, groupSize: Int, lowRank: LowRankAddition? = nil,
                                           _ out: UnsafeMutablePointer<Float>) {
-        let groups = cols / groupSize
-        // Per-group sums of x (for the bias term) and, for 4 bits, x as [evens | odds] per row.
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * groups)
+        let groups = cols / groupSize, padded = (groups &+ 7) & ~7
+        // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of
+        // 8) and, for 4 bits, x as [evens | odds] per row.
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
         let split = UnsafeMutablePointer<Float>.allocate(capacity: bits == 4 ? m * cols : 0)
         defer { sums.deallocate(); split.deallocate() }
         for i in 0..<m {
             let row = x + i * cols
-            for g in 0..<groups { sums[i * groups + g] = sum(row + g * groupSize, count: groupSize) }
+            for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
             if bits == 4 {
                 let half = cols / 2, even = split + i * cols, odd = even + half
                 for j in 0..<half { even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
@@ -32,7 +33,8 @@ enum QuantizedRowKernel {
         let operands = Operands(x: SendPtr(bits == 4 ? split : x), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
                                 scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
-                                rows: rows, cols: cols, groupSize: groupSize, lowRank: lowRank)
+                                rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded,
+                                lowRank: lowRank)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             if bits == 4 { fourBitRows(range, operands) } else { eightBitRows(range, operands) }
         }
@@ -58,17 +60,27 @@ enum QuantizedRowKernel {
         let m: Int
         let w: SendPtr<UInt8>
         let scales, biases: SendPtr<S>
-        /// Per-group sums of each activation row.
+        /// Per-group sums of each activation row, `paddedGroups` apart (zeros after `groups`).
         let sums: SendPtr<Float>
         let out: SendPtr<Float>
         let rows, cols, groupSize: Int
+        /// Groups per row, and that rounded up to a multiple of 8.
+        let groups, paddedGroups: Int
         let lowRank: LowRankAddition?
-        var groups: Int { cols / groupSize }
 
-        /// `out[i, n] = total + bias term` (and the low-rank term) for activation row `i` and
-        /// weight row `n`.
-        @inline(__always) func store(_ i: Int, _ n: Int, _ total: Float) {
-            var value = total + QuantizedRowKernel.dot(biases.p + n &* groups, sums.p + i &* groups, count: groups)
+        /// `out[i, n]` = the lanes of `partial` (activation row `i`, weight row `n`) + the bias
+        /// term (+ the low-rank term); `rowBiases` is ``RowFactors/biases``.
+        @inline(__always) func store(_ i: Int, _ n: Int, _ partial: SIMD8<Float>, rowBiases: UnsafeMutablePointer<Float>) {
+            // The bias term on its own lanes, so it need not wait for `partial`.
+            var bias = SIMD8<Float>(repeating: 0), g = 0
+            let rowSums = UnsafeRawPointer(sums.p + i &* paddedGroups), biases = UnsafeRawPointer(rowBiases)
+            while g < paddedGroups {
+                bias.addProduct(biases.loadUnaligned(fromByteOffset: g &* 4, as: SIMD8<Float>.self),
+                                rowSums.loadUnaligned(fromByteOffset: g &* 4, as: SIMD8<Float>.self))
+                g &+= 8
+            }
+            let lanes = partial + bias
+            var value = VectorMath.lanesSum(lanes)
             if let l = lowRank {
                 value += QuantizedRowKernel.dot(l.b.p + n &* l.rank, l.t.p + i &* l.rank, count: l.rank)
                 if let f = l.factor { value *= f[n] }
@@ -84,30 +96,44 @@ enum QuantizedRowKernel {
             return ((row(0), row(1), row(2), row(3)), (row(4), row(5), row(6), row(7)))
         }
 
-        /// Stores the first `size` sums of a block for weight row `n`.
-        @inline(__always) func store(_ t: EightSums, block i: Int, size: Int, _ n: Int) {
-            store(i, n, t.0)
-            if size > 1 { store(i &+ 1, n, t.1) }
-            if size > 2 { store(i &+ 2, n, t.2); store(i &+ 3, n, t.3) }
-            if size > 4 { store(i &+ 4, n, t.4); store(i &+ 5, n, t.5); store(i &+ 6, n, t.6); store(i &+ 7, n, t.7) }
+        /// Stores the first `size` outputs of a block for weight row `n`.
+        @inline(__always) func store(_ t: EightVectors, block i: Int, size: Int, _ n: Int, _ factors: RowFactors) {
+            let b = factors.biases
+            store(i, n, t.0, rowBiases: b)
+            if size > 1 { store(i &+ 1, n, t.1, rowBiases: b) }
+            if size > 2 { store(i &+ 2, n, t.2, rowBiases: b); store(i &+ 3, n, t.3, rowBiases: b) }
+            if size > 4 {
+                store(i &+ 4, n, t.4, rowBiases: b); store(i &+ 5, n, t.5, rowBiases: b)
+                store(i &+ 6, n, t.6, rowBiases: b); store(i &+ 7, n, t.7, rowBiases: b)
+            }
         }
 
         /// The block size for the activation rows from `i` on: 8, 4, 2 or 1.
         @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1 }
 
-        /// Weight row `n`'s group scales as float32: the stored row itself, or (float16 scales)
-        /// converted into `scratch` (room for `groups` floats).
-        @inline(__always) func scaleRow(_ n: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-            let row = scales.p + n &* groups
-            if S.self == Float.self { return UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self) }
-            var g = 0
-            while g &+ 8 <= groups {
-                UnsafeMutableRawPointer(scratch + g).storeBytes(
-                    of: SIMD8<Float>(UnsafeRawPointer(row + g).loadUnaligned(as: SIMD8<Float16>.self)), as: SIMD8<Float>.self)
-                g &+= 8
+        /// Room for one weight row's factors as float32 (deallocate when done).
+        func rowFactors() -> RowFactors {
+            let biases = UnsafeMutablePointer<Float>.allocate(capacity: paddedGroups)
+            biases.initialize(repeating: 0, count: paddedGroups)
+            return RowFactors(scales: UnsafeMutablePointer<Float>.allocate(capacity: groups), biases: biases)
+        }
+
+        /// Weight row `n`'s scales and biases converted into `factors` (the biases' padding
+        /// stays zero).
+        @inline(__always) func load(_ n: Int, into factors: RowFactors) {
+            let groups = groups
+            @inline(__always) func convert(_ row: UnsafeMutablePointer<S>, _ target: UnsafeMutablePointer<Float>) {
+                var g = 0
+                while g &+ 8 <= groups {
+                    let lanes = S.self == Float.self ? UnsafeRawPointer(row + g).loadUnaligned(as: SIMD8<Float>.self)
+                        : SIMD8<Float>(UnsafeRawPointer(row + g).loadUnaligned(as: SIMD8<Float16>.self))
+                    UnsafeMutableRawPointer(target + g).storeBytes(of: lanes, as: SIMD8<Float>.self)
+                    g &+= 8
+                }
+                while g < groups { target[g] = row[g].float; g &+= 1 }
             }
-            while g < groups { scratch[g] = row[g].float; g &+= 1 }
-            return scratch
+            convert(scales.p + n &* groups, factors.scales)
+            convert(biases.p + n &* groups, factors.biases)
         }
 
         /// log2 of the 32-weight units per group (groups are 32, 64 or 128 weights).
@@ -116,7 +142,17 @@ enum QuantizedRowKernel {
 
     typealias FourRows = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                           UnsafeMutablePointer<Float>)
-    typealias EightSums = (Float, Float, Float, Float, Float, Float, Float, Float)
+    /// Partial sums for up to eight activation rows; each output is the sum of its lanes.
+    typealias EightVectors = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                              SIMD8<Float>, SIMD8<Float>)
+
+    /// One weight row's scales and biases as float32, converted once for every activation row.
+    struct RowFactors {
+        let scales: UnsafeMutablePointer<Float>
+        /// `paddedGroups` long, zeros after `groups`.
+        let biases: UnsafeMutablePointer<Float>
+        func deallocate() { scales.deallocate(); biases.deallocate() }
+    }
     typealias FourVectors = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
     @inline(__always)
@@ -129,7 +165,7 @@ enum QuantizedRowKernel {
         return total
     }
 
-    /// Σ a[k]·b[k] (the bias term: group biases against group sums of x).
+    /// Σ a[k]·b[k] (the low-rank terms).
     @inline(__always)
     static func dot<S: QuantizationScale>(_ a: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0)
