@@ -5,24 +5,30 @@ extension QuantizedRowKernel {
     @inline(never)
     static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
         let rowBytes = o.cols, units = o.cols / 32, shift = o.unitShift
-        let factors = o.rowFactors(), scales = factors.scales
-        defer { factors.deallocate() }
-        for n in range {
-            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes)
-            o.load(n, into: factors)
-            var i = 0
-            while i < o.m {
-                let size = o.blockSize(from: i)
-                let (lo, hi) = o.block(at: i, size: size)
-                let t = switch size {
-                case 8: eightBitEightRows(wr, lo, hi, units: units, scales: scales, shift: shift)
-                case 4: eightBitUnits(wr, lo, count: 4, units: units, scales: scales, shift: shift)
-                case 2: eightBitUnits(wr, lo, count: 2, units: units, scales: scales, shift: shift)
-                default: eightBitUnits(wr, lo, count: 1, units: units, scales: scales, shift: shift)
+        let tile = FactorTile(groups: o.groups)
+        defer { tile.deallocate() }
+        var first = range.lowerBound
+        while first < range.upperBound {
+            let count = Swift.min(FactorTile.rows, range.upperBound &- first)
+            tile.load(o, first: first, count: count)
+            for local in 0..<count {
+                let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
+                var i = 0
+                while i < o.m {
+                    let size = o.blockSize(from: i)
+                    let (lo, hi) = o.block(at: i, size: size), bias = o.bias(block: i, row: local, tile)
+                    // A literal count per call, so each inlined copy keeps only its accumulators.
+                    let t = switch size {
+                    case 8: eightBitEightRows(wr, lo, hi, units: units, scales: scales, shift: shift, bias: bias)
+                    case 4: eightBitUnits(wr, lo, count: 4, units: units, scales: scales, shift: shift, bias: bias)
+                    case 2: eightBitUnits(wr, lo, count: 2, units: units, scales: scales, shift: shift, bias: bias)
+                    default: eightBitUnits(wr, lo, count: 1, units: units, scales: scales, shift: shift, bias: bias)
+                    }
+                    o.store(t, block: i, size: size, n)
+                    i &+= size
                 }
-                o.store(t, block: i, size: size, n, factors)
-                i &+= size
             }
+            first &+= count
         }
     }
 
@@ -50,8 +56,10 @@ extension QuantizedRowKernel {
     /// ``fourBitUnits(_:_:count:half:units:scales:shift:)``.
     @inline(__always)
     static func eightBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, units: Int,
-                              scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+                              scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
+        let zero = SIMD8<Float>(repeating: 0)
+        var a0 = bias.lanes(0), a1 = count > 1 ? bias.lanes(1) : zero
+        var a2 = count > 2 ? bias.lanes(2) : zero, a3 = count > 2 ? bias.lanes(3) : zero
         var u = 0
         if count == 4 {
             while u < units {
@@ -64,6 +72,7 @@ extension QuantizedRowKernel {
             }
             return (a0, a1, a2, a3, a0, a0, a0, a0)
         }
+        // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3 (zero at the start).
         while u < units {
             let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
             a0.addProduct(eightBitUnitDot(q, r.0, unit: u), s)
@@ -82,8 +91,9 @@ extension QuantizedRowKernel {
     /// ``fourBitEightRows(_:_:_:half:units:scales:shift:)`` for an 8-bit weight row.
     @inline(__always)
     static func eightBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, units: Int,
-                                  scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+                                  scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
+        var a0 = bias.lanes(0), a1 = bias.lanes(1), a2 = bias.lanes(2), a3 = bias.lanes(3)
+        var a4 = bias.lanes(4), a5 = bias.lanes(5), a6 = bias.lanes(6), a7 = bias.lanes(7)
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ u: Int, _ q: FourVectors) {
             let p = UnsafeRawPointer(row + u &* 32)
             acc.addProduct(q.0, p.loadUnaligned(as: SIMD8<Float>.self))

@@ -6,25 +6,30 @@ extension QuantizedRowKernel {
     @inline(never)
     static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
         let rowBytes = o.cols / 2, half = o.cols / 2, units = o.cols / 32, shift = o.unitShift
-        let factors = o.rowFactors(), scales = factors.scales
-        defer { factors.deallocate() }
-        for n in range {
-            let wr = UnsafeRawPointer(o.w.p + n &* rowBytes)
-            o.load(n, into: factors)
-            var i = 0
-            while i < o.m {
-                let size = o.blockSize(from: i)
-                let (lo, hi) = o.block(at: i, size: size)
-                // A literal count per call, so each inlined copy keeps only its accumulators.
-                let t = switch size {
-                case 8: fourBitEightRows(wr, lo, hi, half: half, units: units, scales: scales, shift: shift)
-                case 4: fourBitUnits(wr, lo, count: 4, half: half, units: units, scales: scales, shift: shift)
-                case 2: fourBitUnits(wr, lo, count: 2, half: half, units: units, scales: scales, shift: shift)
-                default: fourBitUnits(wr, lo, count: 1, half: half, units: units, scales: scales, shift: shift)
+        let tile = FactorTile(groups: o.groups)
+        defer { tile.deallocate() }
+        var first = range.lowerBound
+        while first < range.upperBound {
+            let count = Swift.min(FactorTile.rows, range.upperBound &- first)
+            tile.load(o, first: first, count: count)
+            for local in 0..<count {
+                let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
+                var i = 0
+                while i < o.m {
+                    let size = o.blockSize(from: i)
+                    let (lo, hi) = o.block(at: i, size: size), bias = o.bias(block: i, row: local, tile)
+                    // A literal count per call, so each inlined copy keeps only its accumulators.
+                    let t = switch size {
+                    case 8: fourBitEightRows(wr, lo, hi, half: half, units: units, scales: scales, shift: shift, bias: bias)
+                    case 4: fourBitUnits(wr, lo, count: 4, half: half, units: units, scales: scales, shift: shift, bias: bias)
+                    case 2: fourBitUnits(wr, lo, count: 2, half: half, units: units, scales: scales, shift: shift, bias: bias)
+                    default: fourBitUnits(wr, lo, count: 1, half: half, units: units, scales: scales, shift: shift, bias: bias)
+                    }
+                    o.store(t, block: i, size: size, n)
+                    i &+= size
                 }
-                o.store(t, block: i, size: size, n, factors)
-                i &+= size
             }
+            first &+= count
         }
     }
 
@@ -51,11 +56,14 @@ extension QuantizedRowKernel {
     /// Σ_u scale(u)·(x_u · q_u) over one 4-bit weight row for the first `count` (1, 2 or 4; a
     /// literal at every call site) split activation rows of `r`. Each unit's products are summed
     /// on their own and then scaled into the row's accumulator, so no dependent chain is longer
-    /// than a unit; with one or two rows, alternate units go to separate accumulators.
+    /// than a unit; with one or two rows, alternate units go to separate accumulators. Row `k`'s
+    /// lanes start from its bias term.
     @inline(__always)
     static func fourBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, half: Int, units: Int,
-                             scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+                             scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
+        let zero = SIMD8<Float>(repeating: 0)
+        var a0 = bias.lanes(0), a1 = count > 1 ? bias.lanes(1) : zero
+        var a2 = count > 2 ? bias.lanes(2) : zero, a3 = count > 2 ? bias.lanes(3) : zero
         var u = 0
         if count == 4 {
             while u < units {
@@ -68,7 +76,7 @@ extension QuantizedRowKernel {
             }
             return (a0, a1, a2, a3, a0, a0, a0, a0)
         }
-        // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3.
+        // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3 (zero at the start).
         while u < units {
             let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
             a0.addProduct(fourBitUnitDot(q, r.0, unit: u, half: half), s)
@@ -89,8 +97,9 @@ extension QuantizedRowKernel {
     /// keep the multiply-add units busy; per-unit sums would need more registers than there are).
     @inline(__always)
     static func fourBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, half: Int, units: Int,
-                                 scales: UnsafeMutablePointer<Float>, shift: Int) -> EightVectors {
-        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+                                 scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
+        var a0 = bias.lanes(0), a1 = bias.lanes(1), a2 = bias.lanes(2), a3 = bias.lanes(3)
+        var a4 = bias.lanes(4), a5 = bias.lanes(5), a6 = bias.lanes(6), a7 = bias.lanes(7)
         @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int, _ q: FourVectors) {
             let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
             acc.addProduct(q.0, e.loadUnaligned(as: SIMD8<Float>.self))

@@ -68,24 +68,18 @@ enum QuantizedRowKernel {
         let groups, paddedGroups: Int
         let lowRank: LowRankAddition?
 
-        /// `out[i, n]` = the lanes of `partial` (activation row `i`, weight row `n`) + the bias
-        /// term (+ the low-rank term); `rowBiases` is ``RowFactors/biases``.
-        @inline(__always) func store(_ i: Int, _ n: Int, _ partial: SIMD8<Float>, rowBiases: UnsafeMutablePointer<Float>) {
-            // The bias term on its own lanes, so it need not wait for `partial`.
-            var bias = SIMD8<Float>(repeating: 0), g = 0
-            let rowSums = UnsafeRawPointer(sums.p + i &* paddedGroups), biases = UnsafeRawPointer(rowBiases)
-            while g < paddedGroups {
-                bias.addProduct(biases.loadUnaligned(fromByteOffset: g &* 4, as: SIMD8<Float>.self),
-                                rowSums.loadUnaligned(fromByteOffset: g &* 4, as: SIMD8<Float>.self))
-                g &+= 8
-            }
-            let lanes = partial + bias
-            var value = VectorMath.lanesSum(lanes)
-            if let l = lowRank {
-                value += QuantizedRowKernel.dot(l.b.p + n &* l.rank, l.t.p + i &* l.rank, count: l.rank)
-                if let f = l.factor { value *= f[n] }
-            }
-            out[i &* rows &+ n] = value
+        /// `out[i, n]` = the sum of the lanes (activation row `i`, weight row `n`, bias term
+        /// included) + the low-rank term.
+        @inline(__always) func store(_ i: Int, _ n: Int, _ lanes: SIMD8<Float>) {
+            let value = VectorMath.lanesSum(lanes)
+            out[i &* rows &+ n] = lowRank == nil ? value : withLowRank(value, i, n)
+        }
+
+        /// `value` with the low-rank term added (and the DoRA factor applied).
+        @inline(never) func withLowRank(_ value: Float, _ i: Int, _ n: Int) -> Float {
+            guard let l = lowRank else { return value }
+            let total = value + QuantizedRowKernel.dot(l.b.p + n &* l.rank, l.t.p + i &* l.rank, count: l.rank)
+            return l.factor.map { total * $0[n] } ?? total
         }
 
         /// The activation rows `i..<i+size` as the two groups of four a block reads (rows past
@@ -96,45 +90,21 @@ enum QuantizedRowKernel {
             return ((row(0), row(1), row(2), row(3)), (row(4), row(5), row(6), row(7)))
         }
 
+        /// The bias terms of the block of activation rows at `i` against one weight row of `tile`.
+        @inline(__always) func bias(block i: Int, row local: Int, _ tile: FactorTile) -> BiasTerms {
+            BiasTerms(biases: tile.biases + local &* groups, sums: sums.p + i &* paddedGroups, padded: paddedGroups)
+        }
+
         /// Stores the first `size` outputs of a block for weight row `n`.
-        @inline(__always) func store(_ t: EightVectors, block i: Int, size: Int, _ n: Int, _ factors: RowFactors) {
-            let b = factors.biases
-            store(i, n, t.0, rowBiases: b)
-            if size > 1 { store(i &+ 1, n, t.1, rowBiases: b) }
-            if size > 2 { store(i &+ 2, n, t.2, rowBiases: b); store(i &+ 3, n, t.3, rowBiases: b) }
-            if size > 4 {
-                store(i &+ 4, n, t.4, rowBiases: b); store(i &+ 5, n, t.5, rowBiases: b)
-                store(i &+ 6, n, t.6, rowBiases: b); store(i &+ 7, n, t.7, rowBiases: b)
-            }
+        @inline(__always) func store(_ t: EightVectors, block i: Int, size: Int, _ n: Int) {
+            store(i, n, t.0)
+            if size > 1 { store(i &+ 1, n, t.1) }
+            if size > 2 { store(i &+ 2, n, t.2); store(i &+ 3, n, t.3) }
+            if size > 4 { store(i &+ 4, n, t.4); store(i &+ 5, n, t.5); store(i &+ 6, n, t.6); store(i &+ 7, n, t.7) }
         }
 
         /// The block size for the activation rows from `i` on: 8, 4, 2 or 1.
         @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1 }
-
-        /// Room for one weight row's factors as float32 (deallocate when done).
-        func rowFactors() -> RowFactors {
-            let biases = UnsafeMutablePointer<Float>.allocate(capacity: paddedGroups)
-            biases.initialize(repeating: 0, count: paddedGroups)
-            return RowFactors(scales: UnsafeMutablePointer<Float>.allocate(capacity: groups), biases: biases)
-        }
-
-        /// Weight row `n`'s scales and biases converted into `factors` (the biases' padding
-        /// stays zero).
-        @inline(__always) func load(_ n: Int, into factors: RowFactors) {
-            let groups = groups
-            @inline(__always) func convert(_ row: UnsafeMutablePointer<S>, _ target: UnsafeMutablePointer<Float>) {
-                var g = 0
-                while g &+ 8 <= groups {
-                    let lanes = S.self == Float.self ? UnsafeRawPointer(row + g).loadUnaligned(as: SIMD8<Float>.self)
-                        : SIMD8<Float>(UnsafeRawPointer(row + g).loadUnaligned(as: SIMD8<Float16>.self))
-                    UnsafeMutableRawPointer(target + g).storeBytes(of: lanes, as: SIMD8<Float>.self)
-                    g &+= 8
-                }
-                while g < groups { target[g] = row[g].float; g &+= 1 }
-            }
-            convert(scales.p + n &* groups, factors.scales)
-            convert(biases.p + n &* groups, factors.biases)
-        }
 
         /// log2 of the 32-weight units per group (groups are 32, 64 or 128 weights).
         var unitShift: Int { groupSize.trailingZeroBitCount &- 5 }
@@ -146,13 +116,6 @@ enum QuantizedRowKernel {
     typealias EightVectors = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
                               SIMD8<Float>, SIMD8<Float>)
 
-    /// One weight row's scales and biases as float32, converted once for every activation row.
-    struct RowFactors {
-        let scales: UnsafeMutablePointer<Float>
-        /// `paddedGroups` long, zeros after `groups`.
-        let biases: UnsafeMutablePointer<Float>
-        func deallocate() { scales.deallocate(); biases.deallocate() }
-    }
     typealias FourVectors = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
     @inline(__always)
