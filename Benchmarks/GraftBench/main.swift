@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -103,8 +103,9 @@ func benchQuantized() {
 
 /// The products of one decoding step of SmolLM2-135M (30 layers of q, k, v, o, gate, up, down at
 /// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
-/// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights.
-func benchDecodeStep(rows: [Int]) {
+/// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights;
+/// with `rank`, each 4-bit product also adds a random LoRA term of that rank in its kernel.
+func benchDecodeStep(rows: [Int], rank: Int?) {
     let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
     func weight(_ rows: Int, _ cols: Int, _ bits: Int, seed: Int) -> QuantizedWeight {
         let words = rows * cols * bits / 32
@@ -117,14 +118,25 @@ func benchDecodeStep(rows: [Int]) {
     var layers: [QuantizedWeight] = []
     for layer in 0..<30 { for (i, (r, c)) in shapes.enumerated() { layers.append(weight(r, c, 4, seed: layer * 7 + i)) } }
     let head = weight(49152, 576, 8, seed: 999)
+    // With `rank`, every 4-bit product carries a LoRA term fused into its kernel (as `--adapter`).
+    let terms = rank.map { r in layers.enumerated().map { k, w in
+        try! LowRankTerm(a: Tensor.normal([r, w.cols], key: RandomKey(seed: UInt64(2 * k))) * 0.01,
+                         b: Tensor.normal([w.rows, r], key: RandomKey(seed: UInt64(2 * k + 1))) * 0.01, scale: 2)
+    } } ?? []
+    terms.forEach { eval($0.a, $0.b); $0.prepare() }
     let fourBitWeights = layers.reduce(0) { $0 + $1.rows * $1.cols }, headWeights = 49152 * 576
     for m in rows {
         let inputs = [576, 1536].map { cols in Tensor.normal([m, cols], key: RandomKey(seed: UInt64(cols))) }
         eval(inputs)
-        func step(_ ws: [QuantizedWeight]) { for w in ws { eval(Tensor.quantizedMatmul(w.cols == 576 ? inputs[0] : inputs[1], w)) } }
+        func step(_ ws: [QuantizedWeight]) {
+            for (k, w) in ws.enumerated() {
+                let x = w.cols == 576 ? inputs[0] : inputs[1]
+                eval(terms.isEmpty || ws.count == 1 ? Tensor.quantizedMatmul(x, w) : Tensor.quantizedMatmul(x, w, lowRank: terms[k]))
+            }
+        }
         let body = best(5) { step(layers) }, output = best(5) { step([head]) }
         let ghz = 3.7  // nominal clock of this machine's cores, for a cycles-per-32-weights estimate
-        emit(["bench": "decode_step_products", "rows": m, "threads": Parallel.threads, "four_bit_ms": body * 1000,
+        emit(["bench": "decode_step_products", "rows": m, "adapter_rank": rank ?? 0, "threads": Parallel.threads, "four_bit_ms": body * 1000,
               "head_ms": output * 1000,
               "four_bit_cycles_per_32": body * ghz * 1e9 * Double(Parallel.threads) / Double(fourBitWeights / 32) / Double(m),
               "head_cycles_per_32": output * ghz * 1e9 * Double(Parallel.threads) / Double(headWeights / 32) / Double(m)])
@@ -138,7 +150,9 @@ case "matmul": benchMatmul()
 case "elementwise": benchElementwise()
 case "mlp": benchMLP(steps: steps)
 case "quantized": benchQuantized()
-case "decode-step": benchDecodeStep(rows: args.firstIndex(of: "--rows").map { [Int(args[args.index(after: $0)])!] } ?? [1, 2, 4, 8])
+case "decode-step":
+    func option(_ name: String) -> Int? { args.firstIndex(of: name).map { Int(args[args.index(after: $0)])! } }
+    benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"))
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

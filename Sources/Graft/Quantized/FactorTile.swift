@@ -43,7 +43,8 @@ struct FactorTile {
 }
 
 /// The bias term `Σ_g bias[n, g]·Σ x_g` of one weight row against a block of activation rows,
-/// as 8 lanes per activation row (a kernel starts its accumulators from them).
+/// as 8 lanes per activation row (a kernel starts its accumulators from them, so the term costs
+/// no lane sum of its own and need not wait for the weights' products).
 struct BiasTerms {
     /// The weight row's float32 biases (reads may run 8 past the row: see ``FactorTile``).
     let biases: UnsafeMutablePointer<Float>

@@ -10,6 +10,13 @@ public struct LowRankTerm {
     public let scale: Float
     /// A float32 `[rows]` factor on each output feature after the sum, or nil.
     public let rowFactor: Tensor?
+    /// `Bᵀ [rank, rows]`, copied once: the decoding kernel adds the term to eight outputs at a
+    /// time from its columns (a row of `B` per output cost a lane sum each).
+    let bTransposed: Tensor
+
+    /// Computes the term's derived copies now rather than at its first use (call once when the
+    /// term is built for many products, as at model load).
+    public func prepare() { eval(bTransposed) }
 
     /// Rank of the term.
     public var rank: Int { a.shape[0] }
@@ -30,16 +37,18 @@ public struct LowRankTerm {
         self.b = b
         self.scale = Float(scale)
         self.rowFactor = rowFactor
+        bTransposed = b.T
     }
 }
 
 /// `y = (x·Wᵀ + scale·(x·Aᵀ)·Bᵀ) ⊙ f` with `W` affine-quantized, as one graph node: the adapted
 /// projection of a LoRA/DoRA model at the packed base's speed. Inputs: `x [..., cols]`, packed
-/// words, scales, biases, `A [rank, cols]`, `B [rows, rank]` and, when `hasRowFactor`, `f [rows]`.
+/// words, scales, biases, `A [rank, cols]`, `B [rows, rank]`, when `hasRowFactor` `f [rows]`,
+/// and last `Bᵀ` (a copy of `B` for the decoding kernel; its gradient goes to `B`).
 ///
-/// A few rows (decoding): `t = scale·A·xᵢ` first (rank dot products), then one parallel job in
-/// which each worker runs the base's fused dequantize-and-dot kernel on its block of rows and
-/// adds `B[n, :]·tᵢ` to those outputs (one dispatch per call, like the base alone). Many rows:
+/// A few rows (decoding): one parallel job in which each worker computes `t = scale·A·xᵢ` (rank
+/// dot products), runs the base's fused dequantize-and-dot kernel on its block of rows and adds
+/// `B[n, :]·tᵢ` to those outputs, eight at a time (one dispatch per call, like the base alone). Many rows:
 /// the base's tiled GEMM path, then two GEMMs for the low-rank product.
 struct QuantizedLowRankMatmul: Primitive {
     let bits: Int
@@ -58,12 +67,16 @@ struct QuantizedLowRankMatmul: Primitive {
         func multiply<S: QuantizationScale>(_: S.Type) {
             let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
             let factor = hasRowFactor ? inputs[6].pointer(Float.self) : nil
-            let t = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, m * rank))
-            defer { t.deallocate() }
             if m <= QuantizedMatmul.fusedRowLimit {
-                Self.project(xp, m: m, lowA.pointer(Float.self), rank: rank, cols: cols, scale: scale, into: t)
-                decode(xp, m: m, w, s, b, rows: rows, cols: cols, t: t, lowB.pointer(Float.self), rank: rank, factor: factor, o)
+                let term = QuantizedRowKernel.LowRankAddition(a: SendPtr(lowA.pointer(Float.self)), scale: scale,
+                                                              bT: SendPtr(inputs[inputs.count - 1].pointer(Float.self)),
+                                                              rank: rank, cols: cols,
+                                                              factor: factor.map(SendPtr.init))
+                QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
+                                       lowRank: term, o)
             } else {
+                let t = UnsafeMutablePointer<Float>.allocate(capacity: m * rank)
+                defer { t.deallocate() }
                 QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: true)
                     .tiled(xp, m: m, w, s, b, rows: rows, cols: cols, o)
                 // t = x·Aᵀ [m, rank], scaled; out += t·Bᵀ.
@@ -84,28 +97,6 @@ struct QuantizedLowRankMatmul: Primitive {
         }
         if inputs[2].dtype == .float16 { multiply(Float16.self) } else { multiply(Float.self) }
         return out
-    }
-
-    /// `t[i, k] = scale·(A[k, :]·x[i, :])` for the `m` rows of `x`.
-    static func project(_ x: UnsafeMutablePointer<Float>, m: Int, _ a: UnsafeMutablePointer<Float>, rank: Int, cols: Int,
-                        scale: Float, into t: UnsafeMutablePointer<Float>) {
-        let xs = SendPtr(x), as_ = SendPtr(a), ts = SendPtr(t)
-        Parallel.forEach(rank, costPerItem: m * cols) { range in
-            for k in range {
-                let ak = as_.p + k &* cols
-                for i in 0..<m { ts.p[i &* rank &+ k] = scale * QuantizedRowKernel.dot(ak, xs.p + i &* cols, count: cols) }
-            }
-        }
-    }
-
-    /// The few-row path after `t`: the base's decoding kernel, adding `B[n, :]·tᵢ` and the
-    /// factor to each output as it writes it.
-    func decode<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
-                                      _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, rows: Int, cols: Int,
-                                      t: UnsafeMutablePointer<Float>, _ lowB: UnsafeMutablePointer<Float>, rank: Int,
-                                      factor: UnsafeMutablePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
-        let term = QuantizedRowKernel.LowRankAddition(b: SendPtr(lowB), t: SendPtr(t), rank: rank, factor: factor.map(SendPtr.init))
-        QuantizedRowKernel.run(x, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize, lowRank: term, out)
     }
 
     /// Differentiable in every float input: `x`, `A`, `B` and the row factor (the packed weight is
@@ -132,7 +123,7 @@ struct QuantizedLowRankMatmul: Primitive {
         }
         if hasRowFactor && needs[6] {
             let plain = QuantizedLowRankMatmul(bits: bits, groupSize: groupSize, scale: scale, hasRowFactor: false)
-            let unscaled = Tensor.make(plain, Array(inputs.prefix(6)), shape: output.shape, dtype: .float32)
+            let unscaled = Tensor.make(plain, Array(inputs.prefix(6)) + [inputs[inputs.count - 1]], shape: output.shape, dtype: .float32)
             grads[6] = (g * unscaled).reshaped([count, rows]).sum(axis: 0)
         }
         return grads
@@ -156,6 +147,7 @@ extension Tensor {
                                        hasRowFactor: lowRank.rowFactor != nil)
         var inputs = [x, w.packed, w.scales, w.biases, lowRank.a, lowRank.b]
         if let f = lowRank.rowFactor { inputs.append(f) }
+        inputs.append(lowRank.bTransposed)
         return make(p, inputs, shape: Array(x.shape.dropLast()) + [w.rows], dtype: .float32)
     }
 }

@@ -33,24 +33,12 @@ enum QuantizedRowKernel {
         let operands = Operands(x: SendPtr(bits == 4 ? split : x), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
                                 scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
-                                rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded,
-                                lowRank: lowRank)
+                                rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
+            // The base kernel, then the adapter's terms on the same outputs (a fused LoRA).
             if bits == 4 { fourBitRows(range, operands) } else { eightBitRows(range, operands) }
+            lowRank?.add(x, m: m, rows: range, of: rows, to: out)
         }
-    }
-
-    /// A low-rank term added to each output as it is written (a LoRA adapter fused into the
-    /// kernel): `out[i, n] = (x_i·W_n + B[n, :]·t[i, :])·factor[n]`, with `t [m, rank]` computed
-    /// beforehand (`scale·A·x_i`).
-    struct LowRankAddition: @unchecked Sendable {
-        /// `B [rows, rank]`.
-        let b: SendPtr<Float>
-        /// `t [m, rank]`.
-        let t: SendPtr<Float>
-        let rank: Int
-        /// Per-output factors `[rows]` (DoRA), or nil.
-        let factor: SendPtr<Float>?
     }
 
     /// Everything a range of output rows needs (pointers valid for the whole call).
@@ -66,20 +54,11 @@ enum QuantizedRowKernel {
         let rows, cols, groupSize: Int
         /// Groups per row, and that rounded up to a multiple of 8.
         let groups, paddedGroups: Int
-        let lowRank: LowRankAddition?
 
         /// `out[i, n]` = the sum of the lanes (activation row `i`, weight row `n`, bias term
-        /// included) + the low-rank term.
+        /// included).
         @inline(__always) func store(_ i: Int, _ n: Int, _ lanes: SIMD8<Float>) {
-            let value = VectorMath.lanesSum(lanes)
-            out[i &* rows &+ n] = lowRank == nil ? value : withLowRank(value, i, n)
-        }
-
-        /// `value` with the low-rank term added (and the DoRA factor applied).
-        @inline(never) func withLowRank(_ value: Float, _ i: Int, _ n: Int) -> Float {
-            guard let l = lowRank else { return value }
-            let total = value + QuantizedRowKernel.dot(l.b.p + n &* l.rank, l.t.p + i &* l.rank, count: l.rank)
-            return l.factor.map { total * $0[n] } ?? total
+            out[i &* rows &+ n] = VectorMath.lanesSum(lanes)
         }
 
         /// The activation rows `i..<i+size` as the two groups of four a block reads (rows past
@@ -90,7 +69,7 @@ enum QuantizedRowKernel {
             return ((row(0), row(1), row(2), row(3)), (row(4), row(5), row(6), row(7)))
         }
 
-        /// The bias terms of the block of activation rows at `i` against one weight row of `tile`.
+        /// The bias terms of the block of activation rows at `i` against row `local` of `tile`.
         @inline(__always) func bias(block i: Int, row local: Int, _ tile: FactorTile) -> BiasTerms {
             BiasTerms(biases: tile.biases + local &* groups, sums: sums.p + i &* paddedGroups, padded: paddedGroups)
         }
@@ -125,23 +104,6 @@ enum QuantizedRowKernel {
         while k &+ 8 <= count { acc += UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self); k &+= 8 }
         var total = acc.sum()
         while k < count { total += p[k]; k &+= 1 }
-        return total
-    }
-
-    /// Σ a[k]·b[k] (the low-rank terms).
-    @inline(__always)
-    static func dot<S: QuantizationScale>(_ a: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
-        var k = 0
-        while k &+ 8 <= count {
-            let lanes = S.self == Float.self
-                ? UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self)
-                : SIMD8<Float>(UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float16>.self))
-            acc.addProduct(lanes, UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self))
-            k &+= 8
-        }
-        var total = acc.sum()
-        while k < count { total += a[k].float * b[k]; k &+= 1 }
         return total
     }
 }

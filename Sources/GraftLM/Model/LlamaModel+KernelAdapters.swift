@@ -78,8 +78,10 @@ extension LlamaModel {
             factor = Tensor(factors, shape: [rows])
         }
         do {
-            return try LowRankTerm(a: Tensor(aValues, shape: [rank, cols]), b: Tensor(bValues, shape: [rows, rank]),
-                                   scale: scale, rowFactor: factor)
+            let term = try LowRankTerm(a: Tensor(aValues, shape: [rank, cols]), b: Tensor(bValues, shape: [rows, rank]),
+                                       scale: scale, rowFactor: factor)
+            term.prepare()
+            return term
         } catch {
             throw AdapterError(file: "adapter", problem: "\(stem): \(error)")
         }
