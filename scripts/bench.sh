@@ -25,10 +25,15 @@ GRAFT_NUM_THREADS=$THREADS .build/release/GraftBench all --steps 50 | tee bench-
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/mlp_torch.py --threads "$THREADS" --steps 50 | tee bench-out/torch.jsonl
 
 # Generation: the same GGUF and prompts for every tool; 256 greedy tokens after the decode prompt.
+# Graft and llama.cpp alternate, three runs each (this VM's speed drifts 10-15% between runs;
+# the report takes medians).
 PROMPTS=scripts/bench/prompts
-bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 | tee bench-out/generate.jsonl
-"$VENV/bin/python" scripts/bench/generate_llamacpp.py --model "$MODEL" --threads "$THREADS" \
-    --decode-prompt $PROMPTS/decode.txt --prefill-prompt $PROMPTS/prefill.txt --tokens 256 | tee -a bench-out/generate.jsonl
+: > bench-out/generate.jsonl
+for round in 1 2 3; do
+    bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 | tee -a bench-out/generate.jsonl
+    "$VENV/bin/python" scripts/bench/generate_llamacpp.py --model "$MODEL" --threads "$THREADS" \
+        --decode-prompt $PROMPTS/decode.txt --prefill-prompt $PROMPTS/prefill.txt --tokens 256 | tee -a bench-out/generate.jsonl
+done
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/generate_torch.py --model "$MODEL" --threads "$THREADS" \
     --decode-prompt $PROMPTS/decode.txt --prefill-prompt $PROMPTS/prefill.txt --tokens 256 2>/dev/null | tee -a bench-out/generate.jsonl
 
@@ -71,8 +76,12 @@ subprocess.run([".build/release/graft", "fuse", "--model", sys.argv[1], "--adapt
                 "--output", "bench-out/fused", "--dtype", "f32"], check=True, capture_output=True)
 print(json.dumps({"bench": "fuse", "output": "safetensors f32", "seconds": time.perf_counter() - start}))
 PY
-bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 bench-out/graft-run \
-    | tee -a bench-out/tuned.jsonl
+# The tuned model (adapters fused at load) and the base alternate, three runs each.
+for round in 1 2 3; do
+    bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 | tee -a bench-out/tuned.jsonl
+    bash scripts/bench/generate_graft.sh "$MODEL" "$THREADS" $PROMPTS/decode.txt $PROMPTS/prefill.txt 256 bench-out/graft-run \
+        | tee -a bench-out/tuned.jsonl
+done
 
 "$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl bench-out/train.jsonl \
     bench-out/generate.jsonl bench-out/tuned.jsonl > BENCHMARKS.md

@@ -7,7 +7,7 @@ extension LlamaModel {
     /// This model with `adapter` fused for generation at the base's speed, exactly:
     ///
     /// - a packed (quantized) projection keeps its packed weight and carries the adapter as a
-    ///   frozen float32 ``LowRankTerm`` that the quantized matmul kernel adds in the same pass
+    ///   frozen float32 ``LowRankTerm`` that the quantized matmul adds in the same parallel job
     ///   (`W·x + scale·B·(A·x)`; DoRA: times `m / ‖W + scale·B·A‖_row`, computed here once);
     ///   re-quantizing `W + scale·B·A` instead would round a trained adapter away;
     /// - a dense projection gets `W + scale·B·A` merged into its weight (exact, same cost).
