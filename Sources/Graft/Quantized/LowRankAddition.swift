@@ -15,9 +15,16 @@ extension QuantizedRowKernel {
         /// Adds `B[n, :]·t_i` to `out[i, n]` for the weight rows `rows` (of `count`) and applies
         /// the factors.
         func add(_ x: UnsafeMutablePointer<Float>, m: Int, rows: Range<Int>, of count: Int, to out: UnsafeMutablePointer<Float>) {
-            let t = UnsafeMutablePointer<Float>.allocate(capacity: m &* rank)
-            defer { t.deallocate() }
-            project(x, m: m, into: t)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m &* rank) { buffer in
+                let t = buffer.baseAddress!
+                project(x, m: m, into: t)
+                addTerms(t, m: m, rows: rows, of: count, to: out)
+            }
+        }
+
+        /// `out[i, n] += B[n, :]·t_i`, then the factors.
+        private func addTerms(_ t: UnsafeMutablePointer<Float>, m: Int, rows: Range<Int>, of count: Int,
+                              to out: UnsafeMutablePointer<Float>) {
             let bT = self.bT.p
             for i in 0..<m {
                 let ti = t + i &* rank, row = out + i &* count
