@@ -53,7 +53,7 @@ extension QuantizedRowKernel {
     }
 
     /// Σ_u scale(u)·(x_u · q_u) over one 8-bit weight row, as
-    /// ``fourBitUnits(_:_:count:half:units:scales:shift:)``.
+    /// ``fourBitUnits(_:_:count:half:units:scales:shift:bias:)``.
     @inline(__always)
     static func eightBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, units: Int,
                               scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
@@ -88,7 +88,7 @@ extension QuantizedRowKernel {
         return (a0 + a2, a1 + a3, a0, a0, a0, a0, a0, a0)
     }
 
-    /// ``fourBitEightRows(_:_:_:half:units:scales:shift:)`` for an 8-bit weight row.
+    /// ``fourBitEightRows(_:_:_:half:units:scales:shift:bias:)`` for an 8-bit weight row.
     @inline(__always)
     static func eightBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, units: Int,
                                   scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {

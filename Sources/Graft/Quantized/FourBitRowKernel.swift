@@ -92,7 +92,7 @@ extension QuantizedRowKernel {
         return (a0 + a2, a1 + a3, a0, a0, a0, a0, a0, a0)
     }
 
-    /// ``fourBitUnits(_:_:count:half:units:scales:shift:)`` for eight activation rows: the unit's
+    /// ``fourBitUnits(_:_:count:half:units:scales:shift:bias:)`` for eight activation rows: the unit's
     /// weights are scaled once and meet each row in one long chain (eight independent chains
     /// keep the multiply-add units busy; per-unit sums would need more registers than there are).
     @inline(__always)
