@@ -128,13 +128,13 @@ func benchDecodeStep(rows: [Int], rank: Int?) {
     for m in rows {
         let inputs = [576, 1536].map { cols in Tensor.normal([m, cols], key: RandomKey(seed: UInt64(cols))) }
         eval(inputs)
-        func step(_ ws: [QuantizedWeight]) {
+        func step(_ ws: [QuantizedWeight], _ lowRank: [LowRankTerm]) {
             for (k, w) in ws.enumerated() {
                 let x = w.cols == 576 ? inputs[0] : inputs[1]
-                eval(terms.isEmpty || ws.count == 1 ? Tensor.quantizedMatmul(x, w) : Tensor.quantizedMatmul(x, w, lowRank: terms[k]))
+                eval(lowRank.isEmpty ? Tensor.quantizedMatmul(x, w) : Tensor.quantizedMatmul(x, w, lowRank: lowRank[k]))
             }
         }
-        let body = best(5) { step(layers) }, output = best(5) { step([head]) }
+        let body = best(5) { step(layers, terms) }, output = best(5) { step([head], []) }
         let ghz = 3.7  // nominal clock of this machine's cores, for a cycles-per-32-weights estimate
         emit(["bench": "decode_step_products", "rows": m, "adapter_rank": rank ?? 0, "threads": Parallel.threads, "four_bit_ms": body * 1000,
               "head_ms": output * 1000,
