@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -105,7 +105,7 @@ func benchQuantized() {
 /// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
 /// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights;
 /// with `rank`, each 4-bit product also adds a random LoRA term of that rank in its kernel.
-func benchDecodeStep(rows: [Int], rank: Int?) {
+func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool) {
     let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
     func weight(_ rows: Int, _ cols: Int, _ bits: Int, seed: Int) -> QuantizedWeight {
         let words = rows * cols * bits / 32
@@ -134,6 +134,16 @@ func benchDecodeStep(rows: [Int], rank: Int?) {
                 eval(lowRank.isEmpty ? Tensor.quantizedMatmul(x, w) : Tensor.quantizedMatmul(x, w, lowRank: lowRank[k]))
             }
         }
+        if perShape {
+            // Milliseconds per step spent in each of the seven shapes (all 30 layers of it).
+            for (i, (r, c)) in shapes.enumerated() {
+                let ws = stride(from: i, to: layers.count, by: shapes.count).map { layers[$0] }
+                let ts = terms.isEmpty ? [] : stride(from: i, to: terms.count, by: shapes.count).map { terms[$0] }
+                emit(["bench": "decode_step_shape", "shape": "\(r)x\(c)", "rows": m, "threads": Parallel.threads,
+                      "ms": best(5) { step(ws, ts) } * 1000,
+                      "cycles_per_32": best(5) { step(ws, ts) } * 3.7e9 * Double(Parallel.threads) / Double(30 * r * c / 32) / Double(m)])
+            }
+        }
         let body = best(5) { step(layers, terms) }, output = best(5) { step([head], []) }
         let ghz = 3.7  // nominal clock of this machine's cores, for a cycles-per-32-weights estimate
         emit(["bench": "decode_step_products", "rows": m, "adapter_rank": rank ?? 0, "threads": Parallel.threads, "four_bit_ms": body * 1000,
@@ -152,7 +162,8 @@ case "mlp": benchMLP(steps: steps)
 case "quantized": benchQuantized()
 case "decode-step":
     func option(_ name: String) -> Int? { args.firstIndex(of: name).map { Int(args[args.index(after: $0)])! } }
-    benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"))
+    benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"),
+                    perShape: args.contains("--per-shape"))
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

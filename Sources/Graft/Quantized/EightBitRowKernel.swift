@@ -16,13 +16,13 @@ extension QuantizedRowKernel {
                 var i = 0
                 while i < o.m {
                     let size = o.blockSize(from: i)
-                    let (lo, hi) = o.block(at: i, size: size), bias = o.bias(block: i, row: local, tile)
+                    let p = o.block(at: i), bias = o.bias(block: i, row: local, tile)
                     // A literal count per call, so each inlined copy keeps only its accumulators.
                     let t = switch size {
-                    case 8: eightBitEightRows(wr, lo, hi, units: units, scales: scales, shift: shift, bias: bias)
-                    case 4: eightBitUnits(wr, lo, count: 4, units: units, scales: scales, shift: shift, bias: bias)
-                    case 2: eightBitUnits(wr, lo, count: 2, units: units, scales: scales, shift: shift, bias: bias)
-                    default: eightBitUnits(wr, lo, count: 1, units: units, scales: scales, shift: shift, bias: bias)
+                    case 8: eightBitEightRows(wr, p, units: units, scales: scales, shift: shift, bias: bias)
+                    case 4: eightBitUnits(wr, p, count: 4, units: units, scales: scales, shift: shift, bias: bias)
+                    case 2: eightBitUnits(wr, p, count: 2, units: units, scales: scales, shift: shift, bias: bias)
+                    default: eightBitUnits(wr, p, count: 1, units: units, scales: scales, shift: shift, bias: bias)
                     }
                     o.store(t, block: i, size: size, n)
                     i &+= size
@@ -41,71 +41,53 @@ extension QuantizedRowKernel {
         return (lanes(0), lanes(8), lanes(16), lanes(24))
     }
 
-    /// One unit's products with an activation row, in two independent chains.
-    @inline(__always)
-    static func eightBitUnitDot(_ q: FourVectors, _ row: UnsafeMutablePointer<Float>, unit u: Int) -> SIMD8<Float> {
-        let p = UnsafeRawPointer(row + u &* 32)
-        var first = q.0 * p.loadUnaligned(as: SIMD8<Float>.self)
-        var second = q.1 * p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        first.addProduct(q.2, p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-        second.addProduct(q.3, p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-        return first + second
-    }
-
     /// Σ_u scale(u)·(x_u · q_u) over one 8-bit weight row, as
-    /// ``fourBitUnits(_:_:count:half:units:scales:shift:bias:)``.
+    /// ``fourBitUnits(_:_:count:units:scales:shift:bias:)``.
     @inline(__always)
-    static func eightBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, units: Int,
+    static func eightBitUnits(_ w: UnsafeRawPointer, _ p: UnsafeRawPointer, count: Int, units: Int,
                               scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
-        let zero = SIMD8<Float>(repeating: 0)
+        let zero = SIMD8<Float>(repeating: 0), stride = count &* 128
         var a0 = bias.lanes(0), a1 = count > 1 ? bias.lanes(1) : zero
         var a2 = count > 2 ? bias.lanes(2) : zero, a3 = count > 2 ? bias.lanes(3) : zero
         var u = 0
         if count == 4 {
             while u < units {
-                let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
-                a0.addProduct(eightBitUnitDot(q, r.0, unit: u), s)
-                a1.addProduct(eightBitUnitDot(q, r.1, unit: u), s)
-                a2.addProduct(eightBitUnitDot(q, r.2, unit: u), s)
-                a3.addProduct(eightBitUnitDot(q, r.3, unit: u), s)
+                let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift]), r = p + u &* stride
+                a0.addProduct(unitDot(q, r), s)
+                a1.addProduct(unitDot(q, r + 128), s)
+                a2.addProduct(unitDot(q, r + 256), s)
+                a3.addProduct(unitDot(q, r + 384), s)
                 u &+= 1
             }
             return (a0, a1, a2, a3, a0, a0, a0, a0)
         }
         // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3 (zero at the start).
         while u < units {
-            let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
-            a0.addProduct(eightBitUnitDot(q, r.0, unit: u), s)
-            if count > 1 { a1.addProduct(eightBitUnitDot(q, r.1, unit: u), s) }
+            let q = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift]), r = p + u &* stride
+            a0.addProduct(unitDot(q, r), s)
+            if count > 1 { a1.addProduct(unitDot(q, r + 128), s) }
             let v = u &+ 1
             if v < units {
-                let q = eightBitUnit(w, v), s = SIMD8<Float>(repeating: scales[v &>> shift])
-                a2.addProduct(eightBitUnitDot(q, r.0, unit: v), s)
-                if count > 1 { a3.addProduct(eightBitUnitDot(q, r.1, unit: v), s) }
+                let q = eightBitUnit(w, v), s = SIMD8<Float>(repeating: scales[v &>> shift]), r = r + stride
+                a2.addProduct(unitDot(q, r), s)
+                if count > 1 { a3.addProduct(unitDot(q, r + 128), s) }
             }
             u &+= 2
         }
         return (a0 + a2, a1 + a3, a0, a0, a0, a0, a0, a0)
     }
 
-    /// ``fourBitEightRows(_:_:_:half:units:scales:shift:bias:)`` for an 8-bit weight row.
+    /// ``fourBitEightRows(_:_:units:scales:shift:bias:)`` for an 8-bit weight row.
     @inline(__always)
-    static func eightBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, units: Int,
+    static func eightBitEightRows(_ w: UnsafeRawPointer, _ p: UnsafeRawPointer, units: Int,
                                   scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
         var a0 = bias.lanes(0), a1 = bias.lanes(1), a2 = bias.lanes(2), a3 = bias.lanes(3)
         var a4 = bias.lanes(4), a5 = bias.lanes(5), a6 = bias.lanes(6), a7 = bias.lanes(7)
-        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ u: Int, _ q: FourVectors) {
-            let p = UnsafeRawPointer(row + u &* 32)
-            acc.addProduct(q.0, p.loadUnaligned(as: SIMD8<Float>.self))
-            acc.addProduct(q.1, p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            acc.addProduct(q.2, p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-            acc.addProduct(q.3, p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-        }
         for u in 0..<units {
             let raw = eightBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
-            let q = (raw.0 * s, raw.1 * s, raw.2 * s, raw.3 * s)
-            add(&a0, lo.0, u, q); add(&a1, lo.1, u, q); add(&a2, lo.2, u, q); add(&a3, lo.3, u, q)
-            add(&a4, hi.0, u, q); add(&a5, hi.1, u, q); add(&a6, hi.2, u, q); add(&a7, hi.3, u, q)
+            let q = (raw.0 * s, raw.1 * s, raw.2 * s, raw.3 * s), r = p + u &* 1024
+            addUnit(&a0, q, r); addUnit(&a1, q, r + 128); addUnit(&a2, q, r + 256); addUnit(&a3, q, r + 384)
+            addUnit(&a4, q, r + 512); addUnit(&a5, q, r + 640); addUnit(&a6, q, r + 768); addUnit(&a7, q, r + 896)
         }
         return (a0, a1, a2, a3, a4, a5, a6, a7)
     }

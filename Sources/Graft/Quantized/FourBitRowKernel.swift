@@ -1,11 +1,11 @@
 /// The 4-bit loops of `QuantizedRowKernel`. A unit is 32 weights: 16 packed bytes, whose low
-/// nibbles meet 16 even and whose high nibbles meet 16 odd elements of a split activation row.
+/// nibbles meet the unit's 16 even and whose high nibbles its 16 odd activation values.
 extension QuantizedRowKernel {
     /// Weight rows `range` of a 4-bit matrix, one at a time, against every activation row.
     /// (Separate functions per bit width keep each small enough that every SIMD load inlines.)
     @inline(never)
     static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
-        let rowBytes = o.cols / 2, half = o.cols / 2, units = o.cols / 32, shift = o.unitShift
+        let rowBytes = o.cols / 2, units = o.cols / 32, shift = o.unitShift
         let tile = FactorTile(groups: o.groups)
         defer { tile.deallocate() }
         var first = range.lowerBound
@@ -17,13 +17,13 @@ extension QuantizedRowKernel {
                 var i = 0
                 while i < o.m {
                     let size = o.blockSize(from: i)
-                    let (lo, hi) = o.block(at: i, size: size), bias = o.bias(block: i, row: local, tile)
+                    let p = o.block(at: i), bias = o.bias(block: i, row: local, tile)
                     // A literal count per call, so each inlined copy keeps only its accumulators.
                     let t = switch size {
-                    case 8: fourBitEightRows(wr, lo, hi, half: half, units: units, scales: scales, shift: shift, bias: bias)
-                    case 4: fourBitUnits(wr, lo, count: 4, half: half, units: units, scales: scales, shift: shift, bias: bias)
-                    case 2: fourBitUnits(wr, lo, count: 2, half: half, units: units, scales: scales, shift: shift, bias: bias)
-                    default: fourBitUnits(wr, lo, count: 1, half: half, units: units, scales: scales, shift: shift, bias: bias)
+                    case 8: fourBitEightRows(wr, p, units: units, scales: scales, shift: shift, bias: bias)
+                    case 4: fourBitUnits(wr, p, count: 4, units: units, scales: scales, shift: shift, bias: bias)
+                    case 2: fourBitUnits(wr, p, count: 2, units: units, scales: scales, shift: shift, bias: bias)
+                    default: fourBitUnits(wr, p, count: 1, units: units, scales: scales, shift: shift, bias: bias)
                     }
                     o.store(t, block: i, size: size, n)
                     i &+= size
@@ -33,7 +33,8 @@ extension QuantizedRowKernel {
         }
     }
 
-    /// Unit `u` of a 4-bit weight row as floats: (even 0–7, odd 0–7, even 8–15, odd 8–15).
+    /// Unit `u` of a 4-bit weight row as floats in the panel's order: (even 0–7, odd 0–7,
+    /// even 8–15, odd 8–15).
     @inline(__always)
     static func fourBitUnit(_ w: UnsafeRawPointer, _ u: Int) -> FourVectors {
         let low = SIMD8<Int32>(repeating: 0xF), offset = u &* 16
@@ -42,76 +43,58 @@ extension QuantizedRowKernel {
         return (SIMD8<Float>(b0 & low), SIMD8<Float>(b0 &>> 4), SIMD8<Float>(b1 & low), SIMD8<Float>(b1 &>> 4))
     }
 
-    /// One unit's products with a split activation row, in two independent chains.
-    @inline(__always)
-    static func fourBitUnitDot(_ q: FourVectors, _ row: UnsafeMutablePointer<Float>, unit u: Int, half: Int) -> SIMD8<Float> {
-        let e = UnsafeRawPointer(row + u &* 16), o = UnsafeRawPointer(row + (half &+ u &* 16))
-        var even = q.0 * e.loadUnaligned(as: SIMD8<Float>.self)
-        var odd = q.1 * o.loadUnaligned(as: SIMD8<Float>.self)
-        even.addProduct(q.2, e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-        odd.addProduct(q.3, o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-        return even + odd
-    }
-
     /// Σ_u scale(u)·(x_u · q_u) over one 4-bit weight row for the first `count` (1, 2 or 4; a
-    /// literal at every call site) split activation rows of `r`. Each unit's products are summed
-    /// on their own and then scaled into the row's accumulator, so no dependent chain is longer
-    /// than a unit; with one or two rows, alternate units go to separate accumulators. Row `k`'s
-    /// lanes start from its bias term.
+    /// literal at every call site) activation rows of the block panel `p`. Each unit's products
+    /// are summed on their own and then scaled into the row's accumulator, so no dependent chain
+    /// is longer than a unit; with one or two rows, alternate units go to separate accumulators.
+    /// Row `k`'s lanes start from its bias term.
     @inline(__always)
-    static func fourBitUnits(_ w: UnsafeRawPointer, _ r: FourRows, count: Int, half: Int, units: Int,
+    static func fourBitUnits(_ w: UnsafeRawPointer, _ p: UnsafeRawPointer, count: Int, units: Int,
                              scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
-        let zero = SIMD8<Float>(repeating: 0)
+        let zero = SIMD8<Float>(repeating: 0), stride = count &* 128
         var a0 = bias.lanes(0), a1 = count > 1 ? bias.lanes(1) : zero
         var a2 = count > 2 ? bias.lanes(2) : zero, a3 = count > 2 ? bias.lanes(3) : zero
         var u = 0
         if count == 4 {
             while u < units {
-                let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
-                a0.addProduct(fourBitUnitDot(q, r.0, unit: u, half: half), s)
-                a1.addProduct(fourBitUnitDot(q, r.1, unit: u, half: half), s)
-                a2.addProduct(fourBitUnitDot(q, r.2, unit: u, half: half), s)
-                a3.addProduct(fourBitUnitDot(q, r.3, unit: u, half: half), s)
+                let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift]), r = p + u &* stride
+                a0.addProduct(unitDot(q, r), s)
+                a1.addProduct(unitDot(q, r + 128), s)
+                a2.addProduct(unitDot(q, r + 256), s)
+                a3.addProduct(unitDot(q, r + 384), s)
                 u &+= 1
             }
             return (a0, a1, a2, a3, a0, a0, a0, a0)
         }
         // Rows 0 and 1 of even units in a0, a1; of odd units in a2, a3 (zero at the start).
         while u < units {
-            let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
-            a0.addProduct(fourBitUnitDot(q, r.0, unit: u, half: half), s)
-            if count > 1 { a1.addProduct(fourBitUnitDot(q, r.1, unit: u, half: half), s) }
+            let q = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift]), r = p + u &* stride
+            a0.addProduct(unitDot(q, r), s)
+            if count > 1 { a1.addProduct(unitDot(q, r + 128), s) }
             let v = u &+ 1
             if v < units {
-                let q = fourBitUnit(w, v), s = SIMD8<Float>(repeating: scales[v &>> shift])
-                a2.addProduct(fourBitUnitDot(q, r.0, unit: v, half: half), s)
-                if count > 1 { a3.addProduct(fourBitUnitDot(q, r.1, unit: v, half: half), s) }
+                let q = fourBitUnit(w, v), s = SIMD8<Float>(repeating: scales[v &>> shift]), r = r + stride
+                a2.addProduct(unitDot(q, r), s)
+                if count > 1 { a3.addProduct(unitDot(q, r + 128), s) }
             }
             u &+= 2
         }
         return (a0 + a2, a1 + a3, a0, a0, a0, a0, a0, a0)
     }
 
-    /// ``fourBitUnits(_:_:count:half:units:scales:shift:bias:)`` for eight activation rows: the unit's
+    /// ``fourBitUnits(_:_:count:units:scales:shift:bias:)`` for eight activation rows: the unit's
     /// weights are scaled once and meet each row in one long chain (eight independent chains
     /// keep the multiply-add units busy; per-unit sums would need more registers than there are).
     @inline(__always)
-    static func fourBitEightRows(_ w: UnsafeRawPointer, _ lo: FourRows, _ hi: FourRows, half: Int, units: Int,
+    static func fourBitEightRows(_ w: UnsafeRawPointer, _ p: UnsafeRawPointer, units: Int,
                                  scales: UnsafeMutablePointer<Float>, shift: Int, bias: BiasTerms) -> EightVectors {
         var a0 = bias.lanes(0), a1 = bias.lanes(1), a2 = bias.lanes(2), a3 = bias.lanes(3)
         var a4 = bias.lanes(4), a5 = bias.lanes(5), a6 = bias.lanes(6), a7 = bias.lanes(7)
-        @inline(__always) func add(_ acc: inout SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ offset: Int, _ q: FourVectors) {
-            let e = UnsafeRawPointer(row + offset), o = UnsafeRawPointer(row + (half &+ offset))
-            acc.addProduct(q.0, e.loadUnaligned(as: SIMD8<Float>.self))
-            acc.addProduct(q.1, o.loadUnaligned(as: SIMD8<Float>.self))
-            acc.addProduct(q.2, e.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            acc.addProduct(q.3, o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-        }
         for u in 0..<units {
             let raw = fourBitUnit(w, u), s = SIMD8<Float>(repeating: scales[u &>> shift])
-            let q = (raw.0 * s, raw.1 * s, raw.2 * s, raw.3 * s), offset = u &* 16
-            add(&a0, lo.0, offset, q); add(&a1, lo.1, offset, q); add(&a2, lo.2, offset, q); add(&a3, lo.3, offset, q)
-            add(&a4, hi.0, offset, q); add(&a5, hi.1, offset, q); add(&a6, hi.2, offset, q); add(&a7, hi.3, offset, q)
+            let q = (raw.0 * s, raw.1 * s, raw.2 * s, raw.3 * s), r = p + u &* 1024
+            addUnit(&a0, q, r); addUnit(&a1, q, r + 128); addUnit(&a2, q, r + 256); addUnit(&a3, q, r + 384)
+            addUnit(&a4, q, r + 512); addUnit(&a5, q, r + 640); addUnit(&a6, q, r + 768); addUnit(&a7, q, r + 896)
         }
         return (a0, a1, a2, a3, a4, a5, a6, a7)
     }

@@ -5,32 +5,32 @@
 ///     out[i, n] = Σ_g scale[n, g]·(x_g · q_g) + bias[n, g]·Σ x_g
 ///
 /// Packed bytes widen to 32-bit lanes (`vpmovzxbd`), convert to floats and meet `x` in fused
-/// multiply-adds, 8 lanes at a time, in units of 32 weights. In the 4-bit packing byte `j` holds
-/// values `2j` (low nibble) and `2j + 1` (high nibble), so `x` is first split into its even and
-/// odd elements: the low nibbles of 8 bytes then dot with 8 consecutive even elements.
-/// Activation rows run in blocks of eight, four, two or one, each converted unit of weights
-/// meeting every row of the block (the per-bit-width loops are in `FourBitRowKernel.swift` and
-/// `EightBitRowKernel.swift`).
+/// multiply-adds, 8 lanes at a time, in units of 32 weights. Activation rows run in blocks of
+/// eight, four, two or one, each converted unit of weights meeting every row of the block (the
+/// per-bit-width loops are in `FourBitRowKernel.swift` and `EightBitRowKernel.swift`).
+///
+/// `x` is first copied into a panel in the order the loops read it: block by block, unit by
+/// unit, the block's rows' 32 values of that unit one after another, so a block's reads are one
+/// forward stream from one pointer (with separate row pointers the eight-row loop kept them on
+/// the stack and ran ~10% slower). In the 4-bit packing byte `j` holds values `2j` (low nibble)
+/// and `2j + 1` (high nibble), so a 4-bit panel holds each unit's 16 even values, then its 16 odd.
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
                                           rows: Int, cols: Int, bits: Int, groupSize: Int, lowRank: LowRankAddition? = nil,
                                           _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize, padded = (groups &+ 7) & ~7
-        // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of
-        // 8) and, for 4 bits, x as [evens | odds] per row.
+        // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of 8).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
-        let split = UnsafeMutablePointer<Float>.allocate(capacity: bits == 4 ? m * cols : 0)
-        defer { sums.deallocate(); split.deallocate() }
+        let panel = UnsafeMutableRawPointer.allocate(byteCount: m * cols * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: m * cols)
+        defer { sums.deallocate(); panel.deallocate() }
         for i in 0..<m {
             let row = x + i * cols
             for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
-            if bits == 4 {
-                let half = cols / 2, even = split + i * cols, odd = even + half
-                for j in 0..<half { even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
-            }
         }
-        let operands = Operands(x: SendPtr(bits == 4 ? split : x), m: m,
+        fillPanel(panel, from: x, m: m, cols: cols, splitEvenOdd: bits == 4)
+        let operands = Operands(panel: SendPtr(panel), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
                                 scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
                                 rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded)
@@ -41,10 +41,63 @@ enum QuantizedRowKernel {
         }
     }
 
+    /// Copies `x [m, cols]` into `panel` in the kernel's reading order (see the type's comment).
+    static func fillPanel(_ panel: UnsafeMutablePointer<Float>, from x: UnsafeMutablePointer<Float>, m: Int, cols: Int,
+                          splitEvenOdd: Bool) {
+        let units = cols / 32
+        var i = 0
+        while i < m {
+            let size = blockSize(from: i, of: m), block = panel + i * cols
+            for k in 0..<size {
+                let row = UnsafeRawPointer(x + (i + k) * cols)
+                for u in 0..<units {
+                    let target = UnsafeMutableRawPointer(block + (u * size + k) * 32)
+                    let first = row.loadUnaligned(fromByteOffset: u * 128, as: SIMD16<Float>.self)
+                    let second = row.loadUnaligned(fromByteOffset: u * 128 + 64, as: SIMD16<Float>.self)
+                    if splitEvenOdd {
+                        target.storeBytes(of: first.evenHalf, as: SIMD8<Float>.self)
+                        target.storeBytes(of: first.oddHalf, toByteOffset: 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: second.evenHalf, toByteOffset: 64, as: SIMD8<Float>.self)
+                        target.storeBytes(of: second.oddHalf, toByteOffset: 96, as: SIMD8<Float>.self)
+                    } else {
+                        target.storeBytes(of: first, as: SIMD16<Float>.self)
+                        target.storeBytes(of: second, toByteOffset: 64, as: SIMD16<Float>.self)
+                    }
+                }
+            }
+            i += size
+        }
+    }
+
+    /// The block size for the activation rows from `i` on (of `m`): 8, 4, 2 or 1.
+    @inline(__always) static func blockSize(from i: Int, of m: Int) -> Int {
+        m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1
+    }
+
+    /// One unit's products with the 32 panel values at `p` (`q` in the same order), in two
+    /// independent chains.
+    @inline(__always)
+    static func unitDot(_ q: FourVectors, _ p: UnsafeRawPointer) -> SIMD8<Float> {
+        var first = q.0 * p.loadUnaligned(as: SIMD8<Float>.self)
+        var second = q.1 * p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        first.addProduct(q.2, p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+        second.addProduct(q.3, p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+        return first + second
+    }
+
+    /// `acc += q · (the 32 panel values at p)`, one chain.
+    @inline(__always)
+    static func addUnit(_ acc: inout SIMD8<Float>, _ q: FourVectors, _ p: UnsafeRawPointer) {
+        acc.addProduct(q.0, p.loadUnaligned(as: SIMD8<Float>.self))
+        acc.addProduct(q.1, p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        acc.addProduct(q.2, p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+        acc.addProduct(q.3, p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+    }
+
     /// Everything a range of output rows needs (pointers valid for the whole call).
     struct Operands<S: QuantizationScale>: @unchecked Sendable {
-        /// Activation rows (for 4 bits split into evens and odds), `m` of them.
-        let x: SendPtr<Float>
+        /// The activation rows in the kernel's reading order (see ``QuantizedRowKernel``), `m` of them.
+        let panel: SendPtr<Float>
         let m: Int
         let w: SendPtr<UInt8>
         let scales, biases: SendPtr<S>
@@ -61,13 +114,8 @@ enum QuantizedRowKernel {
             out[i &* rows &+ n] = VectorMath.lanesSum(lanes)
         }
 
-        /// The activation rows `i..<i+size` as the two groups of four a block reads (rows past
-        /// the block repeat its first row and are never read).
-        @inline(__always) func block(at i: Int, size: Int) -> (FourRows, FourRows) {
-            let r = x.p + i &* cols
-            @inline(__always) func row(_ k: Int) -> UnsafeMutablePointer<Float> { k < size ? r + k &* cols : r }
-            return ((row(0), row(1), row(2), row(3)), (row(4), row(5), row(6), row(7)))
-        }
+        /// The panel of the block of activation rows at `i`.
+        @inline(__always) func block(at i: Int) -> UnsafeRawPointer { UnsafeRawPointer(panel.p + i &* cols) }
 
         /// The bias terms of the block of activation rows at `i` against row `local` of `tile`.
         @inline(__always) func bias(block i: Int, row local: Int, _ tile: FactorTile) -> BiasTerms {
@@ -83,14 +131,12 @@ enum QuantizedRowKernel {
         }
 
         /// The block size for the activation rows from `i` on: 8, 4, 2 or 1.
-        @inline(__always) func blockSize(from i: Int) -> Int { m &- i >= 8 ? 8 : m &- i >= 4 ? 4 : m &- i >= 2 ? 2 : 1 }
+        @inline(__always) func blockSize(from i: Int) -> Int { QuantizedRowKernel.blockSize(from: i, of: m) }
 
         /// log2 of the 32-weight units per group (groups are 32, 64 or 128 weights).
         var unitShift: Int { groupSize.trailingZeroBitCount &- 5 }
     }
 
-    typealias FourRows = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                          UnsafeMutablePointer<Float>)
     /// Partial sums for up to eight activation rows; each output is the sum of its lanes.
     typealias EightVectors = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
                               SIMD8<Float>, SIMD8<Float>)
