@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-// The only C in Graft: loops over instructions Swift cannot emit. Swift has no non-temporal
-// store, and on Linux `Float.squareRoot()` becomes a scalar `sqrtf` call (errno semantics)
+// The only C in Graft: instructions Swift cannot emit. Swift has no non-temporal store and no
+// software prefetch, and on Linux `Float.squareRoot()` becomes a scalar `sqrtf` call (errno semantics)
 // that never vectorises.
 
 /// Copies `count` floats from `source` to `destination` with non-temporal (streaming) stores
@@ -20,5 +20,9 @@ void graft_sqrt_floats(const float *x, float *y, ptrdiff_t count);
 
 /// `y[i] = 1 / sqrt(x[i])`: the correctly rounded square root, then a correctly rounded division.
 void graft_rsqrt_floats(const float *x, float *y, ptrdiff_t count);
+
+/// Asks for the cache line at `p` to be brought into the level-2 cache (`prefetcht1`; a hint
+/// that never faults). Inline, so a Swift loop calling it gets the one instruction.
+static inline void graft_prefetch_l2(const void *p) { __builtin_prefetch(p, 0, 2); }
 
 #endif

@@ -3,14 +3,16 @@
 extension QuantizedRowKernel {
     /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:)``.
     @inline(never)
-    static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
+    static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>, lowRank: LowRankAddition?) {
         let rowBytes = o.cols, units = o.cols / 32, shift = o.unitShift
         let tile = FactorTile(groups: o.groups)
         defer { tile.deallocate() }
         var first = range.lowerBound
+        let tiles = (range.count &+ FactorTile.rows &- 1) / FactorTile.rows
         while first < range.upperBound {
             let count = Swift.min(FactorTile.rows, range.upperBound &- first)
             tile.load(o, first: first, count: count)
+            lowRank?.prefetch(part: (first &- range.lowerBound) / FactorTile.rows, of: tiles, rows: range)
             for local in 0..<count {
                 let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
                 var i = 0

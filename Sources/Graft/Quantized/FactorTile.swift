@@ -28,9 +28,7 @@ struct FactorTile {
         @inline(__always) func convert(_ source: UnsafeMutablePointer<S>, _ target: UnsafeMutablePointer<Float>) {
             var k = 0
             while k &+ 8 <= n {
-                let lanes = S.self == Float.self ? UnsafeRawPointer(source + k).loadUnaligned(as: SIMD8<Float>.self)
-                    : SIMD8<Float>(UnsafeRawPointer(source + k).loadUnaligned(as: SIMD8<Float16>.self))
-                UnsafeMutableRawPointer(target + k).storeBytes(of: lanes, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(target + k).storeBytes(of: S.lanes(source, k), as: SIMD8<Float>.self)
                 k &+= 8
             }
             while k < n { target[k] = source[k].float; k &+= 1 }

@@ -4,14 +4,16 @@ extension QuantizedRowKernel {
     /// Weight rows `range` of a 4-bit matrix, one at a time, against every activation row.
     /// (Separate functions per bit width keep each small enough that every SIMD load inlines.)
     @inline(never)
-    static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>) {
+    static func fourBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>, lowRank: LowRankAddition?) {
         let rowBytes = o.cols / 2, units = o.cols / 32, shift = o.unitShift
         let tile = FactorTile(groups: o.groups)
         defer { tile.deallocate() }
         var first = range.lowerBound
+        let tiles = (range.count &+ FactorTile.rows &- 1) / FactorTile.rows
         while first < range.upperBound {
             let count = Swift.min(FactorTile.rows, range.upperBound &- first)
             tile.load(o, first: first, count: count)
+            lowRank?.prefetch(part: (first &- range.lowerBound) / FactorTile.rows, of: tiles, rows: range)
             for local in 0..<count {
                 let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
                 var i = 0

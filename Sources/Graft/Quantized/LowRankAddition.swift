@@ -1,13 +1,14 @@
+import CGraftKernels
+
 extension QuantizedRowKernel {
     /// A low-rank term added to the kernel's outputs (a LoRA adapter fused into it):
     /// `out[i, n] = (x_i·W_n + B[n, :]·t_i)·factor[n]` with `t_i = scale·A·x_i`, which each
     /// parallel chunk computes for itself (a few dot products) so no thread waits for it.
     struct LowRankAddition: @unchecked Sendable {
-        /// `A [rank, cols]`.
-        let a: SendPtr<Float>
+        /// `A [rank, cols]` and `B` in panels of eight outputs `[⌈rows/8⌉, rank, 8]` (see
+        /// `LowRankTerm`).
+        let a, bPanels: SendPtr<Float>
         let scale: Float
-        /// `Bᵀ [rank, rows]`.
-        let bT: SendPtr<Float>
         let rank, cols: Int
         /// Per-output factors `[rows]` (DoRA), or nil.
         let factor: SendPtr<Float>?
@@ -20,49 +21,86 @@ extension QuantizedRowKernel {
                 project(x, m: m, into: t)
                 addTerms(t, m: m, rows: rows, of: count, to: out)
             }
+            if let factor = factor?.p {
+                for i in 0..<m {
+                    let row = out + i &* count
+                    for n in rows { row[n] *= factor[n] }
+                }
+            }
         }
 
-        /// `out[i, n] += B[n, :]·t_i`, then the factors.
+        /// Prefetches into L2 part `part` of `parts` of the memory ``add(_:m:rows:of:to:)`` will
+        /// read for `rows`: all of `A`, then the panels of `B` that hold `rows`. The row kernels
+        /// call it once per tile of weight rows, so the term's reads arrive while the base
+        /// computes instead of stalling it afterwards (A and B are read once per product, in
+        /// streams too short for the hardware prefetcher to get ahead).
+        @inline(__always)
+        func prefetch(part: Int, of parts: Int, rows: Range<Int>) {
+            let size = MemoryLayout<Float>.size, aBytes = rank &* cols &* size, panelBytes = rank &* 8 &* size
+            let first: Int = (rows.lowerBound >> 3) &* panelBytes, last: Int = ((rows.upperBound &+ 7) >> 3) &* panelBytes
+            let aLines: Int = (aBytes &+ 63) >> 6, total: Int = aLines &+ ((last &- first &+ 63) >> 6)
+            var line = total &* part / parts
+            let end = total &* (part &+ 1) / parts
+            while line < end {
+                if line < aLines {
+                    graft_prefetch_l2(UnsafeRawPointer(a.p) + (line &<< 6))
+                } else {
+                    graft_prefetch_l2(UnsafeRawPointer(bPanels.p) + (first &+ ((line &- aLines) &<< 6)))
+                }
+                line &+= 1
+            }
+        }
+
+        /// `out[i, n] += B[n, :]·t_i`, a panel (eight outputs) at a time; outputs at the edges
+        /// of `rows` that share a panel with the neighbouring chunk one by one.
+        @inline(__always)
         private func addTerms(_ t: UnsafeMutablePointer<Float>, m: Int, rows: Range<Int>, of count: Int,
                               to out: UnsafeMutablePointer<Float>) {
-            let bT = self.bT.p
+            let panels = bPanels.p
+            let wholeStart: Int = (rows.lowerBound &+ 7) & ~7, wholeEnd: Int = rows.upperBound & ~7
+            let whole = wholeStart..<Swift.max(wholeStart, wholeEnd)
             for i in 0..<m {
                 let ti = t + i &* rank, row = out + i &* count
-                // One row of Bᵀ at a time: a single stream through memory; the outputs stay in L1.
-                for k in 0..<rank {
-                    let column = bT + k &* count, weight = ti[k], lanesWeight = SIMD8<Float>(repeating: weight)
-                    var n = rows.lowerBound
-                    while n &+ 8 <= rows.upperBound {
-                        let target = UnsafeMutableRawPointer(row + n)
-                        var lanes = target.loadUnaligned(as: SIMD8<Float>.self)
-                        lanes.addProduct(UnsafeRawPointer(column + n).loadUnaligned(as: SIMD8<Float>.self), lanesWeight)
-                        target.storeBytes(of: lanes, as: SIMD8<Float>.self)
-                        n &+= 8
-                    }
-                    while n < rows.upperBound { row[n] = row[n].addingProduct(column[n], weight); n &+= 1 }
+                @inline(__always) func single(_ n: Int) {
+                    let offset: Int = (n >> 3) &* rank &* 8 &+ (n & 7), panel = panels + offset
+                    var sum: Float = 0
+                    for k in 0..<rank { sum = sum.addingProduct(panel[k &* 8], ti[k]) }
+                    row[n] += sum
                 }
-                if let factor = factor?.p { for n in rows { row[n] *= factor[n] } }
+                if whole.isEmpty { for n in rows { single(n) }; continue }
+                for n in rows.lowerBound..<whole.lowerBound { single(n) }
+                var n = whole.lowerBound
+                while n < whole.upperBound {
+                    let offset: Int = (n >> 3) &* rank &* 8
+                    let panel = panels + offset, target = UnsafeMutableRawPointer(row + n)
+                    var lanes = target.loadUnaligned(as: SIMD8<Float>.self)
+                    for k in 0..<rank { lanes.addProduct(Float.lanes(panel, k &* 8), SIMD8<Float>(repeating: ti[k])) }
+                    target.storeBytes(of: lanes, as: SIMD8<Float>.self)
+                    n &+= 8
+                }
+                for n in whole.upperBound..<rows.upperBound { single(n) }
             }
         }
 
         /// `t[i, k] = scale·(A[k, :]·x[i, :])` for the `m` rows of `x`, reading `A` in memory
         /// order (one stream the hardware prefetcher follows) with four chains per dot product.
-        func project(_ x: UnsafeMutablePointer<Float>, m: Int, into t: UnsafeMutablePointer<Float>) {
+        @inline(__always)
+        private func project(_ x: UnsafeMutablePointer<Float>, m: Int, into t: UnsafeMutablePointer<Float>) {
             for i in 0..<m {
                 let xi = x + i &* cols
                 for k in 0..<rank {
                     let ak = a.p + k &* cols
                     var s0 = SIMD8<Float>(repeating: 0), s1 = s0, s2 = s0, s3 = s0
                     var j = 0
-                    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
-                        UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD8<Float>.self)
+                    @inline(__always) func load(_ offset: Int) -> SIMD8<Float> {
+                        UnsafeRawPointer(xi + offset).loadUnaligned(as: SIMD8<Float>.self)
                     }
                     while j &+ 32 <= cols {
-                        s0.addProduct(load(ak, j), load(xi, j)); s1.addProduct(load(ak, j &+ 8), load(xi, j &+ 8))
-                        s2.addProduct(load(ak, j &+ 16), load(xi, j &+ 16)); s3.addProduct(load(ak, j &+ 24), load(xi, j &+ 24))
+                        s0.addProduct(Float.lanes(ak, j), load(j)); s1.addProduct(Float.lanes(ak, j &+ 8), load(j &+ 8))
+                        s2.addProduct(Float.lanes(ak, j &+ 16), load(j &+ 16)); s3.addProduct(Float.lanes(ak, j &+ 24), load(j &+ 24))
                         j &+= 32
                     }
-                    while j &+ 8 <= cols { s0.addProduct(load(ak, j), load(xi, j)); j &+= 8 }
+                    while j &+ 8 <= cols { s0.addProduct(Float.lanes(ak, j), load(j)); j &+= 8 }
                     var total = VectorMath.lanesSum((s0 + s1) + (s2 + s3))
                     while j < cols { total = total.addingProduct(ak[j], xi[j]); j &+= 1 }
                     t[i &* rank &+ k] = scale * total

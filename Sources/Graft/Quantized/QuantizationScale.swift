@@ -7,6 +7,16 @@ protocol QuantizationScale: TensorElement {
     var float: Float { get }
 }
 
+extension QuantizationScale {
+    /// The 8 values at `p + offset` as float32 lanes (one `vcvtph2ps` for halves).
+    @inline(__always)
+    static func lanes(_ p: UnsafeMutablePointer<Self>, _ offset: Int) -> SIMD8<Float> {
+        let raw = UnsafeRawPointer(p + offset)
+        return Self.self == Float.self ? raw.loadUnaligned(as: SIMD8<Float>.self)
+            : SIMD8<Float>(raw.loadUnaligned(as: SIMD8<Float16>.self))
+    }
+}
+
 extension Float: QuantizationScale {
     @inline(__always) var float: Float { self }
 }

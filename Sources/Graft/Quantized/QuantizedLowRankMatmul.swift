@@ -10,13 +10,16 @@ public struct LowRankTerm {
     public let scale: Float
     /// A float32 `[rows]` factor on each output feature after the sum, or nil.
     public let rowFactor: Tensor?
-    /// `Bᵀ [rank, rows]`, copied once: the decoding kernel adds the term to eight outputs at a
-    /// time from its columns (a row of `B` per output cost a lane sum each).
-    let bTransposed: Tensor
+    /// `B` for the decoding kernel, copied once into panels of eight outputs:
+    /// `[⌈rows/8⌉, rank, 8]`, element `[p, k, l]` = `B[8p + l, k]` (zero past the last row). A
+    /// chunk of outputs reads its panels as one stream and adds the term to eight outputs at a
+    /// time with one load and store of them (a row of `B` per output cost a lane sum each; `Bᵀ`
+    /// row by row, one stream per rank and a load and store of the outputs per rank).
+    let bPanels: Tensor
 
     /// Computes the term's derived copies now rather than at its first use (call once when the
     /// term is built for many products, as at model load).
-    public func prepare() { eval(bTransposed) }
+    public func prepare() { eval(bPanels) }
 
     /// Rank of the term.
     public var rank: Int { a.shape[0] }
@@ -37,14 +40,17 @@ public struct LowRankTerm {
         self.b = b
         self.scale = Float(scale)
         self.rowFactor = rowFactor
-        bTransposed = b.T
+        let (rows, rank) = (b.shape[0], b.shape[1]), padded = (rows + 7) / 8 * 8
+        let whole = padded == rows ? b : Tensor.concatenate([b, Tensor.zeros([padded - rows, rank])], axis: 0)
+        bPanels = whole.reshaped([padded / 8, 8, rank]).transposed([0, 2, 1])
     }
 }
 
 /// `y = (x·Wᵀ + scale·(x·Aᵀ)·Bᵀ) ⊙ f` with `W` affine-quantized, as one graph node: the adapted
 /// projection of a LoRA/DoRA model at the packed base's speed. Inputs: `x [..., cols]`, packed
 /// words, scales, biases, `A [rank, cols]`, `B [rows, rank]`, when `hasRowFactor` `f [rows]`,
-/// and last `Bᵀ` (a copy of `B` for the decoding kernel; its gradient goes to `B`).
+/// and last `B` in panels of eight outputs (a copy for the decoding kernel; its gradient goes
+/// to `B`).
 ///
 /// A few rows (decoding): one parallel job in which each worker computes `t = scale·A·xᵢ` (rank
 /// dot products), runs the base's fused dequantize-and-dot kernel on its block of rows and adds
@@ -68,10 +74,10 @@ struct QuantizedLowRankMatmul: Primitive {
             let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
             let factor = hasRowFactor ? inputs[6].pointer(Float.self) : nil
             if m <= QuantizedMatmul.fusedRowLimit {
-                let term = QuantizedRowKernel.LowRankAddition(a: SendPtr(lowA.pointer(Float.self)), scale: scale,
-                                                              bT: SendPtr(inputs[inputs.count - 1].pointer(Float.self)),
-                                                              rank: rank, cols: cols,
-                                                              factor: factor.map(SendPtr.init))
+                let term = QuantizedRowKernel.LowRankAddition(a: SendPtr(lowA.pointer(Float.self)),
+                                                              bPanels: SendPtr(inputs[inputs.count - 1].pointer(Float.self)),
+                                                              scale: scale,
+                                                              rank: rank, cols: cols, factor: factor.map(SendPtr.init))
                 QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
                                        lowRank: term, o)
             } else {
@@ -146,8 +152,9 @@ extension Tensor {
         let p = QuantizedLowRankMatmul(bits: w.bits, groupSize: w.groupSize, scale: lowRank.scale,
                                        hasRowFactor: lowRank.rowFactor != nil)
         var inputs = [x, w.packed, w.scales, w.biases, lowRank.a, lowRank.b]
+        inputs.reserveCapacity(8)
         if let f = lowRank.rowFactor { inputs.append(f) }
-        inputs.append(lowRank.bTransposed)
+        inputs.append(lowRank.bPanels)
         return make(p, inputs, shape: Array(x.shape.dropLast()) + [w.rows], dtype: .float32)
     }
 }

@@ -36,7 +36,7 @@ enum QuantizedRowKernel {
                                 rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             // The base kernel, then the adapter's terms on the same outputs (a fused LoRA).
-            if bits == 4 { fourBitRows(range, operands) } else { eightBitRows(range, operands) }
+            if bits == 4 { fourBitRows(range, operands, lowRank: lowRank) } else { eightBitRows(range, operands, lowRank: lowRank) }
             lowRank?.add(x, m: m, rows: range, of: rows, to: out)
         }
     }
