@@ -50,6 +50,12 @@ struct Attention: Primitive {
         let (b, hq, t, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (hkv, s, dv) = (k.shape[1], k.shape[2], v.shape[3])
         dispatchFloat(q.dtype, name, {
+            if t == 1 {
+                Attention.runSingleQuery(q.pointer(Float.self), k.pointer(Float.self), v.pointer(Float.self),
+                                         out.pointer(Float.self), b: b, hq: hq, hkv: hkv, s: s, d: d, dv: dv,
+                                         scale: Float(scale), keyLengths: keyLengths)
+                return
+            }
             Attention.run(q.pointer(Float.self), k.pointer(Float.self), v.pointer(Float.self), out.pointer(Float.self),
                           b: b, hq: hq, hkv: hkv, t: t, s: s, d: d, dv: dv, scale: Float(scale), causal: causal,
                           keyLengths: keyLengths)
