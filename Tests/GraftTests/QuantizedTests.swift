@@ -28,8 +28,9 @@ final class QuantizedTests: XCTestCase {
 
     func testMatmulMatchesDenseForDecodeAndPrefillShapes() throws {
         // 352 columns: an odd number of 32-weight units (the one- and two-row loops take units in pairs).
+        // 1024 columns: rows too long for blocks of eight activation rows (blocks of four instead).
         for (bits, g, cols) in [(4, 32, 384), (4, 64, 384), (4, 128, 384), (8, 32, 384), (8, 64, 384), (8, 128, 384),
-                                (4, 32, 352), (8, 32, 352)] {
+                                (4, 32, 352), (8, 32, 352), (4, 64, 1024), (8, 32, 1024)] {
             let w = try randomWeight(rows: 701, cols: cols, bits: bits, groupSize: g, seed: 2)
             let dense = w.dequantized()
             for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 64] {

@@ -14,12 +14,14 @@ extension QuantizedRowKernel {
             let count = Swift.min(FactorTile.rows, range.upperBound &- first)
             tile.load(o, first: first, count: count)
             lowRank?.prefetch(part: (first &- range.lowerBound) / FactorTile.rows, of: tiles, rows: range)
-            for local in 0..<count {
-                let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
-                var i = 0
-                while i < o.m {
-                    let size = o.blockSize(from: i)
-                    let p = o.block(at: i), bias = o.bias(block: i, row: local, tile)
+            // Block by block, each meeting the whole tile: one block's panel stays in L1 while
+            // the tile's rows (a few KB) are read again for the next block.
+            var i = 0
+            while i < o.m {
+                let size = o.blockSize(from: i), p = o.block(at: i)
+                for local in 0..<count {
+                    let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
+                    let bias = o.bias(block: i, row: local, tile)
                     // A literal count per call, so each inlined copy keeps only its accumulators.
                     let t = switch size {
                     case 8: fourBitEightRows(wr, p, units: units, scales: scales, shift: shift, bias: bias)
@@ -28,8 +30,8 @@ extension QuantizedRowKernel {
                     default: fourBitUnits(wr, p, count: 1, units: units, scales: scales, shift: shift, bias: bias)
                     }
                     o.store(t, block: i, size: size, n)
-                    i &+= size
                 }
+                i &+= size
             }
             first &+= count
         }
