@@ -57,12 +57,11 @@ public enum Allocator {
         let cachedBlock: UnsafeMutableRawPointer? = lock.withLock {
             state.active += size
             state.peak = max(state.peak, state.active)
-            if var list = state.free[size], let p = list.popLast() {
-                state.free[size] = list
-                state.cached -= size
-                return p
-            }
-            return nil
+            // Popped in place: copying the list out and back cost a copy of the whole list
+            // (copy-on-write) per allocation.
+            guard let p = state.free[size]?.popLast() else { return nil }
+            state.cached -= size
+            return p
         }
         if let p = cachedBlock { return (p, size) }
         var p: UnsafeMutableRawPointer?
