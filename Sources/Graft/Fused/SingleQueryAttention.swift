@@ -18,7 +18,7 @@ extension Attention {
                 // The query sits after every stored key of its row, so all of them are visible.
                 let n = keyLengths?[batch] ?? s
                 let query = qs.p + item * d, keys = ks.p + kvHead * s * d, values = vs.p + kvHead * s * dv
-                for j in 0..<n { scores[j] = scale * dot(query, keys + j * d, count: d) }
+                for j in 0..<n { scores[j] = scale * VectorMath.dot(query, keys + j * d, count: d) }
                 let largest = Float.maximum(scores, count: n)
                 Float.exponentials(scores, minus: largest, into: scores, count: n)
                 let sum = Float(Float.sumInFloat64(scores, count: n)), inverse = sum > 0 ? 1 / sum : 0
@@ -31,24 +31,6 @@ extension Attention {
                 }
             }
         }
-    }
-
-    /// `Σ x[i]·y[i]` with two chains of 8 lanes.
-    @inline(__always)
-    static func dot(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        var even = SIMD8<Float>(repeating: 0), odd = even, i = 0
-        @inline(__always) func lanes(_ p: UnsafeMutablePointer<Float>, _ at: Int) -> SIMD8<Float> {
-            UnsafeRawPointer(p + at).loadUnaligned(as: SIMD8<Float>.self)
-        }
-        while i &+ 16 <= count {
-            even.addProduct(lanes(x, i), lanes(y, i))
-            odd.addProduct(lanes(x, i &+ 8), lanes(y, i &+ 8))
-            i &+= 16
-        }
-        if i &+ 8 <= count { even.addProduct(lanes(x, i), lanes(y, i)); i &+= 8 }
-        var total = VectorMath.lanesSum(even + odd)
-        while i < count { total = total.addingProduct(x[i], y[i]); i &+= 1 }
-        return total
     }
 
     /// `out = scale·Σ_j weights[j]·rows[j]` for `count` rows of 64 values, the sum held in eight

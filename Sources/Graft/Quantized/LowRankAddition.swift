@@ -83,28 +83,13 @@ extension QuantizedRowKernel {
         }
 
         /// `t[i, k] = scale·(A[k, :]·x[i, :])` for the `m` rows of `x`, reading `A` in memory
-        /// order (one stream the hardware prefetcher follows) with four chains per dot product.
+        /// order (one stream the hardware prefetcher follows).
         @inline(__always)
         private func project(_ x: UnsafeMutablePointer<Float>, m: Int, into t: UnsafeMutablePointer<Float>) {
             for i in 0..<m {
                 let xi = x + i &* cols
                 for k in 0..<rank {
-                    let ak = a.p + k &* cols
-                    var s0 = SIMD8<Float>(repeating: 0), s1 = s0, s2 = s0, s3 = s0
-                    var j = 0
-                    @inline(__always) func lanes(at offset: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-                        (Float.lanes(ak, offset), Float.lanes(xi, offset))
-                    }
-                    while j &+ 32 <= cols {
-                        let (a0, x0) = lanes(at: j), (a1, x1) = lanes(at: j &+ 8)
-                        let (a2, x2) = lanes(at: j &+ 16), (a3, x3) = lanes(at: j &+ 24)
-                        s0.addProduct(a0, x0); s1.addProduct(a1, x1); s2.addProduct(a2, x2); s3.addProduct(a3, x3)
-                        j &+= 32
-                    }
-                    while j &+ 8 <= cols { let (a0, x0) = lanes(at: j); s0.addProduct(a0, x0); j &+= 8 }
-                    var total = VectorMath.lanesSum((s0 + s1) + (s2 + s3))
-                    while j < cols { total = total.addingProduct(ak[j], xi[j]); j &+= 1 }
-                    t[i &* rank &+ k] = scale * total
+                    t[i &* rank &+ k] = scale * VectorMath.dot(a.p + k &* cols, xi, count: cols)
                 }
             }
         }
