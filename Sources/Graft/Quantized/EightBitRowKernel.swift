@@ -1,38 +1,18 @@
 /// The 8-bit loops of `QuantizedRowKernel`. A unit is 32 weights: 32 bytes against 32
 /// consecutive elements of an activation row.
 extension QuantizedRowKernel {
-    /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:)``.
+    /// Weight rows `range` of an 8-bit matrix, as ``fourBitRows(_:_:lowRank:)``.
     @inline(never)
     static func eightBitRows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>, lowRank: LowRankAddition?) {
-        let rowBytes = o.cols, units = o.cols / 32, shift = o.unitShift
-        let tile = FactorTile(groups: o.groups)
-        defer { tile.deallocate() }
-        var first = range.lowerBound
-        let tiles = (range.count &+ FactorTile.rows &- 1) / FactorTile.rows
-        while first < range.upperBound {
-            let count = Swift.min(FactorTile.rows, range.upperBound &- first)
-            tile.load(o, first: first, count: count)
-            lowRank?.prefetch(part: (first &- range.lowerBound) / FactorTile.rows, of: tiles, rows: range)
-            // Block by block, each meeting the whole tile: one block's panel stays in L1 while
-            // the tile's rows (a few KB) are read again for the next block.
-            var i = 0
-            while i < o.m {
-                let size = o.blockSize(from: i), p = o.block(at: i)
-                for local in 0..<count {
-                    let n = first &+ local, wr = UnsafeRawPointer(o.w.p + n &* rowBytes), scales = tile.scales + local &* o.groups
-                    let bias = o.bias(block: i, row: local, tile)
-                    // A literal count per call, so each inlined copy keeps only its accumulators.
-                    let t = switch size {
-                    case 8: eightBitEightRows(wr, p, units: units, scales: scales, shift: shift, bias: bias)
-                    case 4: eightBitUnits(wr, p, count: 4, units: units, scales: scales, shift: shift, bias: bias)
-                    case 2: eightBitUnits(wr, p, count: 2, units: units, scales: scales, shift: shift, bias: bias)
-                    default: eightBitUnits(wr, p, count: 1, units: units, scales: scales, shift: shift, bias: bias)
-                    }
-                    o.store(t, block: i, size: size, n)
-                }
-                i &+= size
+        let units = o.cols / 32, shift = o.unitShift
+        forEachTile(range, o, lowRank: lowRank, rowBytes: o.cols) { w, p, size, scales, bias in
+            // A literal count per call, so each inlined copy keeps only its accumulators.
+            switch size {
+            case 8: eightBitEightRows(w, p, units: units, scales: scales, shift: shift, bias: bias)
+            case 4: eightBitUnits(w, p, count: 4, units: units, scales: scales, shift: shift, bias: bias)
+            case 2: eightBitUnits(w, p, count: 2, units: units, scales: scales, shift: shift, bias: bias)
+            default: eightBitUnits(w, p, count: 1, units: units, scales: scales, shift: shift, bias: bias)
             }
-            first &+= count
         }
     }
 

@@ -81,6 +81,39 @@ enum QuantizedRowKernel {
     /// The largest panel of eight activation rows (`8·cols·4` bytes) the kernel reads as one block.
     static let eightRowPanelBytes = 24_576
 
+    /// The loop both bit widths share: weight rows `range` a tile of `FactorTile.rows` at a time
+    /// (their factors converted once per tile, the adapter's memory prefetched across the tiles),
+    /// each block of activation rows meeting the whole tile: one block's panel stays in L1 while
+    /// the tile's rows (a few KB) are read again for the next block. `lanes(w, p, size, scales,
+    /// bias)` is one weight row (its bytes at `w`) against the `size` rows of the block panel `p`.
+    @inline(__always)
+    static func forEachTile<S: QuantizationScale>(
+        _ range: Range<Int>, _ o: Operands<S>, lowRank: LowRankAddition?, rowBytes: Int,
+        _ lanes: (UnsafeRawPointer, UnsafeRawPointer, Int, UnsafeMutablePointer<Float>, BiasTerms) -> EightVectors
+    ) {
+        let tile = FactorTile(groups: o.groups)
+        defer { tile.deallocate() }
+        var first = range.lowerBound
+        let tiles = (range.count &+ FactorTile.rows &- 1) / FactorTile.rows
+        while first < range.upperBound {
+            let count = Swift.min(FactorTile.rows, range.upperBound &- first)
+            tile.load(o, first: first, count: count)
+            lowRank?.prefetch(part: (first &- range.lowerBound) / FactorTile.rows, of: tiles, rows: range)
+            var i = 0
+            while i < o.m {
+                let size = o.blockSize(from: i), p = o.block(at: i)
+                for local in 0..<count {
+                    let n = first &+ local
+                    let t = lanes(UnsafeRawPointer(o.w.p + n &* rowBytes), p, size, tile.scales + local &* o.groups,
+                                  o.bias(block: i, row: local, tile))
+                    o.store(t, block: i, size: size, n)
+                }
+                i &+= size
+            }
+            first &+= count
+        }
+    }
+
     /// One unit's products with the 32 panel values at `p` (`q` in the same order), in two
     /// independent chains.
     @inline(__always)
