@@ -123,7 +123,6 @@ func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool) {
         try! LowRankTerm(a: Tensor.normal([r, w.cols], key: RandomKey(seed: UInt64(2 * k))) * 0.01,
                          b: Tensor.normal([w.rows, r], key: RandomKey(seed: UInt64(2 * k + 1))) * 0.01, scale: 2)
     } } ?? []
-    terms.forEach { eval($0.a, $0.b); $0.prepare() }
     let fourBitWeights = layers.reduce(0) { $0 + $1.rows * $1.cols }, headWeights = 49152 * 576
     for m in rows {
         let inputs = [576, 1536].map { cols in Tensor.normal([m, cols], key: RandomKey(seed: UInt64(cols))) }

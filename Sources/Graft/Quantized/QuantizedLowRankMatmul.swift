@@ -1,7 +1,15 @@
-/// A low-rank term `scale·(x·Aᵀ)·Bᵀ` (a LoRA adapter) added to a quantized linear layer,
-/// optionally followed by a per-output-row factor (DoRA's `magnitude / ‖W + scale·B·A‖_row`,
-/// computed once by the caller). See ``Tensor/quantizedMatmul(_:_:lowRank:)``.
-public struct LowRankTerm {
+/// A frozen low-rank term `scale·(x·Aᵀ)·Bᵀ` (a trained LoRA adapter) added to a quantized
+/// linear layer, optionally followed by a per-output-row factor (DoRA's
+/// `magnitude / ‖W + scale·B·A‖_row`, computed once by the caller). See
+/// ``Tensor/quantizedMatmul(_:_:lowRank:)``.
+///
+/// A reference type, evaluated when built: the graph nodes of every product that uses it hold
+/// the term itself rather than its four or five tensors as inputs. A decoding step builds and
+/// tears down one node per adapted projection; each input is a leaf whose reference count and
+/// scheduler marks are touched twice per step, and after the step's stream through the weights
+/// those leaves are no longer in cache (`perf`: the tuned model's reference counting, `eval`
+/// and `topologicalOrder` samples at twice the base's with the adapters as inputs).
+public final class LowRankTerm: @unchecked Sendable {
     /// `A`, float32 `[rank, cols]`.
     public let a: Tensor
     /// `B`, float32 `[rows, rank]`.
@@ -16,15 +24,17 @@ public struct LowRankTerm {
     /// time with one load and store of them (a row of `B` per output cost a lane sum each; `Bᵀ`
     /// row by row, one stream per rank and a load and store of the outputs per rank).
     let bPanels: Tensor
-
-    /// Computes the term's derived copies now rather than at its first use (call once when the
-    /// term is built for many products, as at model load).
-    public func prepare() { eval(bPanels) }
+    /// The evaluated values of `A`, `B`, the panels and the factor, which the kernels read.
+    let aValues, bValues, bPanelValues: UnsafeMutablePointer<Float>
+    let rowFactorValues: UnsafeMutablePointer<Float>?
 
     /// Rank of the term.
     public var rank: Int { a.shape[0] }
+    /// Rows (output features) and columns (input features) of the weight the term fits.
+    public var rows: Int { b.shape[0] }
+    public var cols: Int { a.shape[1] }
 
-    /// A term from its matrices.
+    /// A term from its matrices, evaluated now (with its copy of `B` in panels).
     /// - Throws: ``GraftError`` when `a` is not float32 `[rank, cols]`, `b` not float32
     ///   `[rows, rank]` with the same rank ≥ 1, `rowFactor` not float32 `[rows]`, or `scale` not
     ///   finite.
@@ -36,21 +46,25 @@ public struct LowRankTerm {
             throw GraftError("LowRankTerm", "row factor \(f.dtype) \(f.shape) needs float32 [\(b.shape[0])] (one per row of B \(b.shape))")
         }
         guard scale.isFinite else { throw GraftError("LowRankTerm", "scale \(scale) is not finite") }
-        self.a = a
-        self.b = b
-        self.scale = Float(scale)
-        self.rowFactor = rowFactor
         let (rows, rank) = (b.shape[0], b.shape[1]), padded = (rows + 7) / 8 * 8
         let whole = padded == rows ? b : Tensor.concatenate([b, Tensor.zeros([padded - rows, rank])], axis: 0)
+        self.a = a
+        self.b = b
+        self.rowFactor = rowFactor
+        self.scale = Float(scale)
         bPanels = whole.reshaped([padded / 8, 8, rank]).transposed([0, 2, 1])
+        // Evaluated tensors hold contiguous row-major buffers (views are copied out).
+        eval([a, b, bPanels] + (rowFactor.map { [$0] } ?? []))
+        aValues = a.node.pointer(Float.self)
+        bValues = b.node.pointer(Float.self)
+        bPanelValues = bPanels.node.pointer(Float.self)
+        rowFactorValues = rowFactor?.node.pointer(Float.self)
     }
 }
 
 /// `y = (x·Wᵀ + scale·(x·Aᵀ)·Bᵀ) ⊙ f` with `W` affine-quantized, as one graph node: the adapted
 /// projection of a LoRA/DoRA model at the packed base's speed. Inputs: `x [..., cols]`, packed
-/// words, scales, biases, `A [rank, cols]`, `B [rows, rank]`, when `hasRowFactor` `f [rows]`,
-/// and last `B` in panels of eight outputs (a copy for the decoding kernel; its gradient goes
-/// to `B`).
+/// words, scales, biases; the frozen term (`A`, `B`, `f`) is held by the primitive.
 ///
 /// A few rows (decoding): one parallel job in which each worker computes `t = scale·A·xᵢ` (rank
 /// dot products), runs the base's fused dequantize-and-dot kernel on its block of rows and adds
@@ -59,38 +73,34 @@ public struct LowRankTerm {
 struct QuantizedLowRankMatmul: Primitive {
     let bits: Int
     let groupSize: Int
-    let scale: Float
-    let hasRowFactor: Bool
+    let term: LowRankTerm
     var name: String { "quantizedLowRankMatmul" }
 
     func forward(_ inputs: [Node], output: Node) -> Buffer {
-        let x = inputs[0], packed = inputs[1], lowA = inputs[4], lowB = inputs[5]
+        let x = inputs[0], packed = inputs[1]
         let out = output.allocate()
-        let rows = packed.shape[0], cols = packed.shape[1] * 32 / bits, rank = lowA.shape[0]
+        let rows = packed.shape[0], cols = packed.shape[1] * 32 / bits, rank = term.rank, scale = term.scale
         let m = x.count / cols
         let xp = x.pointer(Float.self), o = out.pointer(Float.self)
         let w = packed.pointer(UInt32.self)
         func multiply<S: QuantizationScale>(_: S.Type) {
             let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
-            let factor = hasRowFactor ? inputs[6].pointer(Float.self) : nil
             if m <= QuantizedMatmul.fusedRowLimit {
-                let term = QuantizedRowKernel.LowRankAddition(a: SendPtr(lowA.pointer(Float.self)),
-                                                              bPanels: SendPtr(inputs[inputs.count - 1].pointer(Float.self)),
-                                                              scale: scale,
-                                                              rank: rank, cols: cols, factor: factor.map(SendPtr.init))
+                let addition = QuantizedRowKernel.LowRankAddition(a: SendPtr(term.aValues), bPanels: SendPtr(term.bPanelValues),
+                                                                  scale: scale, rank: rank, cols: cols,
+                                                                  factor: term.rowFactorValues.map(SendPtr.init))
                 QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
-                                       lowRank: term, o)
+                                       lowRank: addition, o)
             } else {
                 let t = UnsafeMutablePointer<Float>.allocate(capacity: m * rank)
                 defer { t.deallocate() }
                 QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: true)
                     .tiled(xp, m: m, w, s, b, rows: rows, cols: cols, o)
                 // t = x·Aᵀ [m, rank], scaled; out += t·Bᵀ.
-                Gemm.run(false, true, m: m, n: rank, k: cols, xp, lda: cols, lowA.pointer(Float.self), ldb: cols, t, ldc: rank)
+                Gemm.run(false, true, m: m, n: rank, k: cols, xp, lda: cols, term.aValues, ldb: cols, t, ldc: rank)
                 for j in 0..<(m * rank) { t[j] *= scale }
-                Gemm.run(false, true, m: m, n: rows, k: rank, t, lda: rank, lowB.pointer(Float.self), ldb: rank, o, ldc: rows,
-                         beta: 1)
-                if let factor {
+                Gemm.run(false, true, m: m, n: rows, k: rank, t, lda: rank, term.bValues, ldb: rank, o, ldc: rows, beta: 1)
+                if let factor = term.rowFactorValues {
                     let os = SendPtr(o), fs = SendPtr(factor)
                     Parallel.forEach(m, costPerItem: rows) { range in
                         for i in range {
@@ -105,33 +115,15 @@ struct QuantizedLowRankMatmul: Primitive {
         return out
     }
 
-    /// Differentiable in every float input: `x`, `A`, `B` and the row factor (the packed weight is
-    /// frozen). With `g' = g ⊙ f`: `dx = g'·W + scale·(g'·B)·A`, `dA = scale·(g'·B)ᵀ·x`,
-    /// `dB = scale·g'ᵀ·(x·Aᵀ)`, `df = Σ g ⊙ (x·Wᵀ + scale·(x·Aᵀ)·Bᵀ)` over the leading axes.
+    /// Differentiable in `x` (the packed weight and the term are frozen). With `g' = g ⊙ f`:
+    /// `dx = g'·W + scale·(g'·B)·A`.
     func vjp(_ inputs: [Tensor], output: Tensor, cotangent g: Tensor, needs: [Bool]) -> [Tensor?] {
-        let x = inputs[0], a = inputs[4], b = inputs[5]
-        let rank = a.shape[0], cols = a.shape[1], rows = b.shape[0], count = x.size / cols
-        let scaled = hasRowFactor ? g * inputs[6] : g
-        let gB = Tensor.matmul(scaled, b)  // [..., rank]
         var grads = [Tensor?](repeating: nil, count: inputs.count)
-        if needs[0] {
-            let base = Tensor.make(QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: false),
-                                   [scaled, inputs[1], inputs[2], inputs[3]], shape: x.shape, dtype: .float32)
-            grads[0] = base + Tensor.matmul(gB, a) * Double(scale)
-        }
-        let flatX = x.reshaped([count, cols])
-        if needs[4] {
-            grads[4] = Tensor.matmul(gB.reshaped([count, rank]), flatX, transposeA: true) * Double(scale)
-        }
-        if needs[5] {
-            let xA = Tensor.matmul(flatX, a, transposeB: true)
-            grads[5] = Tensor.matmul(scaled.reshaped([count, rows]), xA, transposeA: true) * Double(scale)
-        }
-        if hasRowFactor && needs[6] {
-            let plain = QuantizedLowRankMatmul(bits: bits, groupSize: groupSize, scale: scale, hasRowFactor: false)
-            let unscaled = Tensor.make(plain, Array(inputs.prefix(6)) + [inputs[inputs.count - 1]], shape: output.shape, dtype: .float32)
-            grads[6] = (g * unscaled).reshaped([count, rows]).sum(axis: 0)
-        }
+        guard needs[0] else { return grads }
+        let scaled = term.rowFactor.map { g * $0 } ?? g
+        let base = Tensor.make(QuantizedMatmul(bits: bits, groupSize: groupSize, transposed: false),
+                               [scaled, inputs[1], inputs[2], inputs[3]], shape: inputs[0].shape, dtype: .float32)
+        grads[0] = base + Tensor.matmul(Tensor.matmul(scaled, term.b), term.a) * Double(term.scale)
         return grads
     }
 }
@@ -140,21 +132,16 @@ extension Tensor {
     /// `x·Wᵀ + scale·(x·Aᵀ)·Bᵀ` for `x [..., cols]` and a quantized `W [rows, cols]`, each output
     /// feature then multiplied by `lowRank.rowFactor` when it has one: a LoRA (or DoRA) adapted
     /// linear layer in one node, decoding at about the packed base's speed with the adapter
-    /// exact in float32. Differentiable in `x`, `A`, `B` and the row factor; the packed weight
-    /// gets no gradient.
+    /// exact in float32. Differentiable in `x`; the packed weight and the term are frozen
+    /// (training goes through `LoRA.apply`, whose adapter is a parameter tree).
     public static func quantizedMatmul(_ x: Tensor, _ w: QuantizedWeight, lowRank: LowRankTerm) -> Tensor {
         guard x.dtype == .float32, x.ndim >= 1, x.shape.last == w.cols else {
             return failed(GraftError("quantizedMatmul", "x \(x.shape) \(x.dtype) does not fit a \(w.rows)×\(w.cols) weightᵀ (needs float32 [..., \(w.cols)])"))
         }
-        guard lowRank.a.shape[1] == w.cols, lowRank.b.shape[0] == w.rows else {
+        guard lowRank.cols == w.cols, lowRank.rows == w.rows else {
             return failed(GraftError("quantizedMatmul", "low-rank A \(lowRank.a.shape) and B \(lowRank.b.shape) do not fit a \(w.rows)×\(w.cols) weight (need [rank, \(w.cols)] and [\(w.rows), rank])"))
         }
-        let p = QuantizedLowRankMatmul(bits: w.bits, groupSize: w.groupSize, scale: lowRank.scale,
-                                       hasRowFactor: lowRank.rowFactor != nil)
-        var inputs = [x, w.packed, w.scales, w.biases, lowRank.a, lowRank.b]
-        inputs.reserveCapacity(8)
-        if let f = lowRank.rowFactor { inputs.append(f) }
-        inputs.append(lowRank.bPanels)
-        return make(p, inputs, shape: Array(x.shape.dropLast()) + [w.rows], dtype: .float32)
+        return make(QuantizedLowRankMatmul(bits: w.bits, groupSize: w.groupSize, term: lowRank),
+                    [x, w.packed, w.scales, w.biases], shape: Array(x.shape.dropLast()) + [w.rows], dtype: .float32)
     }
 }

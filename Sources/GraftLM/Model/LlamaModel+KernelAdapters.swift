@@ -78,10 +78,8 @@ extension LlamaModel {
             factor = Tensor(factors, shape: [rows])
         }
         do {
-            let term = try LowRankTerm(a: Tensor(aValues, shape: [rank, cols]), b: Tensor(bValues, shape: [rows, rank]),
-                                       scale: scale, rowFactor: factor)
-            term.prepare()
-            return term
+            return try LowRankTerm(a: Tensor(aValues, shape: [rank, cols]), b: Tensor(bValues, shape: [rows, rank]),
+                                   scale: scale, rowFactor: factor)
         } catch {
             throw AdapterError(file: "adapter", problem: "\(stem): \(error)")
         }
