@@ -62,10 +62,15 @@ public struct TrainingCheckpoint {
     static let format = "graft-checkpoint"
     static let formatVersion: Int64 = 1
 
-    /// Writes the checkpoint atomically to `url` (temp file, fsync, rename).
+    /// Writes the checkpoint atomically to `url` (temp file, fsync, rename). libhdf5 runs on a
+    /// helper thread (see ``HelperThread``).
     public func write(to url: URL) throws {
         let tensors = Array(adapters.values) + Array(optimizerState.values)
         eval(tensors)
+        try HelperThread.run { try writeFile(to: url) }
+    }
+
+    private func writeFile(to url: URL) throws {
         try HDF5File.writeAtomically(to: url) { file in
             let root = try file.root
             try root.setAttribute("format", Self.format)
@@ -93,7 +98,12 @@ public struct TrainingCheckpoint {
     }
 
     /// Reads a checkpoint written by `write(to:)`; errors name the file and what is wrong.
+    /// libhdf5 runs on a helper thread (see ``HelperThread``).
     public init(contentsOf url: URL) throws {
+        self = try HelperThread.run { try TrainingCheckpoint(reading: url) }
+    }
+
+    private init(reading url: URL) throws {
         let file = try HDF5File.open(url)
         defer { try? file.close() }
         let root = try file.root

@@ -17,18 +17,19 @@ public enum HDF5Library {
         lock.lock()
         defer { lock.unlock() }
         initializeIfNeeded()
+        // Error printing is a per-thread setting in HDF5 (its error stacks are per thread).
+        _ = H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
         return try body()
     }
 
     nonisolated(unsafe) private static var initialized = false
 
     /// `H5open` must run before any `H5T_NATIVE_*_g` global is read (they are -1 until
-    /// then), and HDF5's automatic error printing to stderr is turned off: failures become
-    /// ``HDF5Error`` values instead. Called with the lock held.
+    /// then). Called with the lock held; ``serialized(_:)`` then turns HDF5's automatic error
+    /// printing to stderr off for the calling thread: failures become ``HDF5Error`` values.
     private static func initializeIfNeeded() {
         guard !initialized else { return }
         _ = H5open()
-        _ = H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
         initialized = true
     }
 
