@@ -151,5 +151,13 @@ if len(sys.argv) > 5:
         print(f"| decode with the adapters fused at load vs the base model ({ga['runs']} alternating runs each, medians) | "
               f"{rate(ga, 'decode_tokens_per_second', 1)} vs {rate(base, 'decode_tokens_per_second', 1)} tok/s: "
               f"**{ratio:.2f}×** (target ≥ 0.95×) |")
+        # Each tuned run against the base run just before it: the VM's speed drifts between
+        # rounds, and a ratio within a round cancels most of the drift.
+        runs = [r for r in tuned if r["bench"] == "generate"]
+        pairs = [t["decode_tokens_per_second"] / b["decode_tokens_per_second"]
+                 for b, t in zip(runs, runs[1:]) if b["tool"] == "graft" and t["tool"] == "graft+adapter"]
+        if pairs:
+            print(f"| the same, tuned over base within each round ({len(pairs)} rounds), median [min–max] | "
+                  f"**{statistics.median(pairs):.2f}×** [{min(pairs):.2f}–{max(pairs):.2f}] |")
     print("\nCommands: `GraftBench checkpoint bench-out/graft-run/step-N.h5`, `graft fuse --adapter bench-out/graft-run "
           "--output DIR --dtype f32`, `scripts/bench/generate_graft.sh MODEL 2 DECODE PREFILL 256 [bench-out/graft-run]`.")
