@@ -28,11 +28,9 @@ public final class LowRankTerm: @unchecked Sendable {
     let aValues, bValues, bPanelValues: UnsafeMutablePointer<Float>
     let rowFactorValues: UnsafeMutablePointer<Float>?
 
-    /// Rank of the term.
-    public var rank: Int { a.shape[0] }
-    /// Rows (output features) and columns (input features) of the weight the term fits.
-    public var rows: Int { b.shape[0] }
-    public var cols: Int { a.shape[1] }
+    /// Rank of the term, and the rows (output features) and columns (input features) of the
+    /// weight it fits: stored, so that building a step's node reads only the term.
+    public let rank, rows, cols: Int
 
     /// A term from its matrices, evaluated now (with its copy of `B` in panels).
     /// - Throws: ``GraftError`` when `a` is not float32 `[rank, cols]`, `b` not float32
@@ -51,6 +49,7 @@ public final class LowRankTerm: @unchecked Sendable {
         self.a = a
         self.b = b
         self.rowFactor = rowFactor
+        (self.rank, self.rows, self.cols) = (rank, rows, a.shape[1])
         self.scale = Float(scale)
         bPanels = whole.reshaped([padded / 8, 8, rank]).transposed([0, 2, 1])
         // Evaluated tensors hold contiguous row-major buffers (views are copied out).
