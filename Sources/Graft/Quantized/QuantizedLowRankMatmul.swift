@@ -62,7 +62,7 @@ public final class LowRankTerm: @unchecked Sendable {
 }
 
 /// `y = (x·Wᵀ + scale·(x·Aᵀ)·Bᵀ) ⊙ f` with `W` affine-quantized, as one graph node: the adapted
-/// projection of a LoRA/DoRA model at the packed base's speed. Inputs: `x [..., cols]`, packed
+/// projection of a LoRA/DoRA model at nearly the packed base's speed. Inputs: `x [..., cols]`, packed
 /// words, scales, biases; the frozen term (`A`, `B`, `f`) is held by the primitive.
 ///
 /// A few rows (decoding): one parallel job in which each worker computes `t = scale·A·xᵢ` (rank

@@ -4,7 +4,7 @@ import GraftIO
 import GraftNN
 
 extension LlamaModel {
-    /// This model with `adapter` fused for generation at the base's speed, exactly:
+    /// This model with `adapter` fused for generation, exactly, within a few percent of the base's speed:
     ///
     /// - a packed (quantized) projection keeps its packed weight and carries the adapter as a
     ///   frozen float32 ``LowRankTerm`` that the quantized matmul adds in the same parallel job
