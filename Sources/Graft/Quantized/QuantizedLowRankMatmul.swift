@@ -3,12 +3,12 @@
 /// `magnitude / ‖W + scale·B·A‖_row`, computed once by the caller). See
 /// ``Tensor/quantizedMatmul(_:_:lowRank:)``.
 ///
-/// A reference type, evaluated when built: the graph nodes of every product that uses it hold
-/// the term itself rather than its four or five tensors as inputs. A decoding step builds and
-/// tears down one node per adapted projection; each input is a leaf whose reference count and
-/// scheduler marks are touched twice per step, and after the step's stream through the weights
-/// those leaves are no longer in cache (`perf`: the tuned model's reference counting, `eval`
-/// and `topologicalOrder` samples at twice the base's with the adapters as inputs).
+/// A reference type, evaluated when built: the graph node of each product that uses it holds
+/// the term rather than its four or five tensors as leaf inputs. A decoding step builds and
+/// tears down one node per adapted projection, and every leaf input is retained, visited by
+/// the scheduler and released each step, after the step's stream through the weights has
+/// pushed it out of cache (`GraftBench decode-step --rows 1 --rank 8`, one thread: 7.08–7.16 →
+/// 7.00 ms; the base 6.51).
 public final class LowRankTerm: @unchecked Sendable {
     /// `A`, float32 `[rank, cols]`.
     public let a: Tensor
