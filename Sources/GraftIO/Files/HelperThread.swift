@@ -12,7 +12,7 @@ import Foundation
 /// helper once it exits.
 public enum HelperThread {
     /// Stack size of the helper (libhdf5 recurses through its B-trees; 8 MB like the main thread's).
-    public static let stackSize = 8 << 20
+    static let stackSize = 8 << 20
 
     /// `body`'s result (or error), computed on a new thread while the caller waits.
     public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
