@@ -15,6 +15,8 @@ public enum Allocator {
         var cached = 0
         var cacheLimit = 1 << 30
         var free: [Int: [UnsafeMutableRawPointer]] = [:]
+        /// Where new buffers go during ``Allocator/withHugePageRegion(reserving:_:)``.
+        var region: HugePageRegion?
     }
 
     /// Bytes held by live tensor buffers.
@@ -51,6 +53,36 @@ public enum Allocator {
         let step = max(4096, power / 8)
         return (bytes + step - 1) / step * step
     }
+
+    /// Runs `body` with every new tensor buffer (from any thread) placed back to back in one
+    /// ``HugePageRegion`` of `bytes` (buffers that do not fit are allocated as usual). For
+    /// loading a model's weights, which live as long as the model: buffers freed early leave
+    /// their space unused until the whole region goes.
+    public static func withHugePageRegion<T>(reserving bytes: Int, _ body: () throws -> T) rethrows -> T {
+        let region = HugePageRegion(reserving: bytes)
+        let outer: HugePageRegion? = lock.withLock {
+            defer { state.region = region }
+            return state.region
+        }
+        defer {
+            lock.withLock { state.region = outer }
+            region?.trim()
+        }
+        return try body()
+    }
+
+    /// A block from the current huge-page region, or nil (none, or full). Counted as active.
+    static func allocateInRegion(_ bytes: Int) -> (UnsafeMutableRawPointer, HugePageRegion)? {
+        lock.withLock {
+            guard let region = state.region, let p = region.take(bytes) else { return nil }
+            state.active += bytes
+            state.peak = max(state.peak, state.active)
+            return (p, region)
+        }
+    }
+
+    /// Stops counting a region block that is no longer used (its region frees it).
+    static func forget(_ bytes: Int) { lock.withLock { state.active -= bytes } }
 
     static func allocate(_ bytes: Int) -> (UnsafeMutableRawPointer, Int) {
         let size = roundedSize(bytes)
@@ -94,11 +126,17 @@ public final class Buffer: @unchecked Sendable {
 
     /// A fresh, uninitialised block of `byteCount` bytes.
     public init(byteCount: Int) {
-        let (p, size) = Allocator.allocate(max(byteCount, 1))
-        data = p
         self.byteCount = byteCount
-        capacity = size
-        owner = nil
+        if let (p, region) = Allocator.allocateInRegion(max(byteCount, 1)) {
+            data = p
+            capacity = max(byteCount, 1)
+            owner = region
+        } else {
+            let (p, size) = Allocator.allocate(max(byteCount, 1))
+            data = p
+            capacity = size
+            owner = nil
+        }
     }
 
     /// Wraps memory owned by someone else (a memory-mapped file); `owner` is kept alive.
@@ -110,7 +148,9 @@ public final class Buffer: @unchecked Sendable {
     }
 
     deinit {
-        if owner == nil { Allocator.release(data, size: capacity) }
+        // Own block: back to the allocator. In a huge-page region: uncounted (the region frees
+        // it). Borrowed (capacity 0): its owner's business.
+        if owner == nil { Allocator.release(data, size: capacity) } else if capacity > 0 { Allocator.forget(capacity) }
     }
 
     @inline(__always) func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {

@@ -14,8 +14,15 @@ extension LlamaModel {
         try LlamaModel(gguf: GGUFFile(path: url.path), dequantize: dequantize)
     }
 
-    /// Builds the model from an opened GGUF file (see ``load(gguf:)``).
+    /// Builds the model from an opened GGUF file (see ``load(gguf:)``), its weights in one
+    /// huge-page region in the order a forward pass reads them (see `Allocator.withHugePageRegion`).
     public init(gguf file: GGUFFile, dequantize: Bool = false) throws {
+        // Packed weights take about the file's bytes (Q8_0 a little more); float32 up to 8×.
+        let reserve = file.fileSize * (dequantize ? 9 : 2) + (64 << 20)
+        self = try Allocator.withHugePageRegion(reserving: reserve) { try LlamaModel(building: file, dequantize: dequantize) }
+    }
+
+    private init(building file: GGUFFile, dequantize: Bool) throws {
         let config = try ModelConfig(gguf: file)
         func load(_ path: String, required: Bool) throws -> Tensor? {
             guard let name = LlamaTensorNames.ggufName(forHuggingFace: path) else {

@@ -34,10 +34,21 @@ extension LlamaModel {
             model = try fused(with: LoRAAdapter(tensors: dense, settings: adapter.settings, rowOrder: adapter.rowOrder),
                               precision: .float32)
         }
-        for (layer, module) in packed {
-            let projection = model.projection(layer: layer, module: module)!
-            let term = try Self.lowRankTerm(adapter, stem: "model.layers.\(layer).\(module).", projection: projection)
-            model.layers[layer].replace(module, with: projection.withLowRank(term))
+        // The terms' values first (DoRA's temporaries stay out of the region), then the terms
+        // themselves in one huge-page region, in the order a forward pass reads them: a decoding
+        // step reads all of them every token.
+        let order = LoRAAdapter.modules
+        let values = try packed.sorted { ($0.layer, order.firstIndex(of: $0.module)!) < ($1.layer, order.firstIndex(of: $1.module)!) }
+            .map { layer, module in
+                let projection = model.projection(layer: layer, module: module)!
+                return (layer, module, projection,
+                        try Self.lowRankValues(adapter, stem: "model.layers.\(layer).\(module).", projection: projection))
+            }
+        let bytes = values.reduce(0) { $0 + $1.3.byteCount }
+        try Allocator.withHugePageRegion(reserving: bytes + (8 << 20)) {
+            for (layer, module, projection, term) in values {
+                model.layers[layer].replace(module, with: projection.withLowRank(try term.term(stem: "model.layers.\(layer).\(module).")))
+            }
         }
         return model
     }
@@ -50,17 +61,17 @@ extension LlamaModel {
         }
     }
 
-    /// The frozen term of one adapted projection: `A`, `B` as float32 leaves, the adapter's scale
+    /// The values of one adapted projection's frozen term: `A`, `B` in float32, the adapter's scale
     /// and, for DoRA, `m / ‖W + scale·B·A‖_row` with `W` dequantized (rows as ``fuse(base:a:b:magnitude:rows:cols:rank:scale:)``
     /// forms them, norms summed in float64).
-    static func lowRankTerm(_ adapter: LoRAAdapter, stem: String, projection: LinearWeights) throws -> LowRankTerm {
+    static func lowRankValues(_ adapter: LoRAAdapter, stem: String, projection: LinearWeights) throws -> LowRankValues {
         guard let a = adapter.tensors[stem + "lora_a"], let b = adapter.tensors[stem + "lora_b"] else {
             throw AdapterError(file: "adapter", problem: "\(stem)lora_a has no matching \(stem)lora_b")
         }
         let aValues = a.astype(.float32).toArray(as: Float.self), bValues = b.astype(.float32).toArray(as: Float.self)
         let (rows, cols, rank) = (projection.outputCount, projection.inputCount, a.shape[0])
         let scale = adapter.settings.scale
-        var factor: Tensor?
+        var factor: [Float]?
         if let magnitude = adapter.tensors[stem + "lora_magnitude"] {
             let m = magnitude.astype(.float32).toArray(as: Float.self)
             let base: Tensor
@@ -75,11 +86,27 @@ extension LlamaModel {
                 for j in 0..<cols { let v = Double(merged[n * cols + j]); squares += v * v }
                 return m[n] / Float(squares.squareRoot())
             }
-            factor = Tensor(factors, shape: [rows])
+            factor = factors
         }
+        return LowRankValues(a: aValues, b: bValues, rank: rank, rows: rows, cols: cols, scale: scale, rowFactor: factor)
+    }
+}
+
+/// The values of one projection's ``LowRankTerm``, computed before the term is built.
+struct LowRankValues {
+    let a, b: [Float]
+    let rank, rows, cols: Int
+    let scale: Double
+    let rowFactor: [Float]?
+
+    /// Bytes the term's tensors take (`A`, `B`, `B`'s panels, the factor), with alignment slack.
+    var byteCount: Int { (a.count + 2 * (b.count + 8 * rank) + (rowFactor?.count ?? 0)) * 4 + 4 * 64 }
+
+    /// The term (its tensors allocated now).
+    func term(stem: String) throws -> LowRankTerm {
         do {
-            return try LowRankTerm(a: Tensor(aValues, shape: [rank, cols]), b: Tensor(bValues, shape: [rows, rank]),
-                                   scale: scale, rowFactor: factor)
+            return try LowRankTerm(a: Tensor(a, shape: [rank, cols]), b: Tensor(b, shape: [rows, rank]), scale: scale,
+                                   rowFactor: rowFactor.map { Tensor($0, shape: [rows]) })
         } catch {
             throw AdapterError(file: "adapter", problem: "\(stem): \(error)")
         }
