@@ -31,8 +31,24 @@ extension LlamaModel {
                 "\(configURL.path): the model is already quantized (\(block.key): \(block.defaults)); --quantize applies to float models only")
         }
         let reader = try HuggingFaceWeightReader(directory: directory, configPath: configURL.path, block: block, quantize: quantize)
-        return try LlamaModel(config: config, parameters: try reader.parameters(config: config), ropeConvention: .halfSplit,
-                              source: directory.path)
+        func build() throws -> LlamaModel {
+            try LlamaModel(config: config, parameters: try reader.parameters(config: config), ropeConvention: .halfSplit,
+                           source: directory.path)
+        }
+        // Weights as stored (float16/bfloat16 widen to float32: up to 2× the files) go into one
+        // huge-page region, as GGUF models' do; quantizing at load makes temporaries, which
+        // would stay in the region, so it allocates as usual.
+        guard quantize == nil else { return try build() }
+        return try Allocator.withHugePageRegion(reserving: 2 * safetensorsBytes(in: directory) + (64 << 20), build)
+    }
+
+    /// Total size of the folder's `.safetensors` files.
+    private static func safetensorsBytes(in directory: URL) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".safetensors") }.reduce(0) { total, name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)
+            return total + ((attributes?[.size] as? NSNumber)?.intValue ?? 0)
+        }
     }
 
     /// `eos` plus the `eos_token_id` values of the folder's `generation_config.json`, if any.
