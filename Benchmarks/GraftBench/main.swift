@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -105,7 +105,10 @@ func benchQuantized() {
 /// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
 /// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights;
 /// with `rank`, each 4-bit product also adds a random LoRA term of that rank in its kernel.
-func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool) {
+/// With `hugePages`, the weights and then the terms are made in huge-page regions, as a model
+/// and its kernel-fused adapter are when loaded (`Allocator.withHugePageRegion`).
+func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool, hugePages: Bool) {
+    func placed<T>(_ bytes: Int, _ body: () -> T) -> T { hugePages ? Allocator.withHugePageRegion(reserving: bytes, body) : body() }
     let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
     func weight(_ rows: Int, _ cols: Int, _ bits: Int, seed: Int) -> QuantizedWeight {
         let words = rows * cols * bits / 32
@@ -115,14 +118,16 @@ func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool) {
         eval(w.packed, w.scales, w.biases)
         return w
     }
-    var layers: [QuantizedWeight] = []
-    for layer in 0..<30 { for (i, (r, c)) in shapes.enumerated() { layers.append(weight(r, c, 4, seed: layer * 7 + i)) } }
-    let head = weight(49152, 576, 8, seed: 999)
+    let (layers, head) = placed(1 << 30) {
+        var layers: [QuantizedWeight] = []
+        for layer in 0..<30 { for (i, (r, c)) in shapes.enumerated() { layers.append(weight(r, c, 4, seed: layer * 7 + i)) } }
+        return (layers, weight(49152, 576, 8, seed: 999))
+    }
     // With `rank`, every 4-bit product carries a LoRA term fused into its kernel (as `--adapter`).
-    let terms = rank.map { r in layers.enumerated().map { k, w in
+    let terms = rank.map { r in placed(1 << 30) { layers.enumerated().map { k, w in
         try! LowRankTerm(a: Tensor.normal([r, w.cols], key: RandomKey(seed: UInt64(2 * k))) * 0.01,
                          b: Tensor.normal([w.rows, r], key: RandomKey(seed: UInt64(2 * k + 1))) * 0.01, scale: 2)
-    } } ?? []
+    } } } ?? []
     let fourBitWeights = layers.reduce(0) { $0 + $1.rows * $1.cols }, headWeights = 49152 * 576
     for m in rows {
         let inputs = [576, 1536].map { cols in Tensor.normal([m, cols], key: RandomKey(seed: UInt64(cols))) }
@@ -162,7 +167,7 @@ case "quantized": benchQuantized()
 case "decode-step":
     func option(_ name: String) -> Int? { args.firstIndex(of: name).map { Int(args[args.index(after: $0)])! } }
     benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"),
-                    perShape: args.contains("--per-shape"))
+                    perShape: args.contains("--per-shape"), hugePages: args.contains("--huge-pages"))
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

@@ -57,21 +57,22 @@ extension LlamaModel {
         layers.reserveCapacity(config.layerCount)
         for index in 0..<config.layerCount {
             let p = "model.layers.\(index)."
-            layers.append(.dict([
-                "input_layernorm": try module(p + "input_layernorm", bias: false),
-                "post_attention_layernorm": try module(p + "post_attention_layernorm", bias: false),
-                "self_attn": .dict([
-                    "q_proj": try module(p + "self_attn.q_proj", bias: config.qkvBias),
-                    "k_proj": try module(p + "self_attn.k_proj", bias: config.qkvBias),
-                    "v_proj": try module(p + "self_attn.v_proj", bias: config.qkvBias),
-                    "o_proj": try module(p + "self_attn.o_proj", bias: config.outputProjectionBias),
-                ]),
-                "mlp": .dict([
-                    "gate_proj": try module(p + "mlp.gate_proj", bias: config.mlpBias),
-                    "up_proj": try module(p + "mlp.up_proj", bias: config.mlpBias),
-                    "down_proj": try module(p + "mlp.down_proj", bias: config.mlpBias),
-                ]),
-            ]))
+            // Loaded one after another in the order a forward pass reads them (they are laid out so).
+            let inputNorm = try module(p + "input_layernorm", bias: false)
+            let attention: [String: ParameterTree] = [
+                "q_proj": try module(p + "self_attn.q_proj", bias: config.qkvBias),
+                "k_proj": try module(p + "self_attn.k_proj", bias: config.qkvBias),
+                "v_proj": try module(p + "self_attn.v_proj", bias: config.qkvBias),
+                "o_proj": try module(p + "self_attn.o_proj", bias: config.outputProjectionBias),
+            ]
+            let attentionNorm = try module(p + "post_attention_layernorm", bias: false)
+            let mlp: [String: ParameterTree] = [
+                "gate_proj": try module(p + "mlp.gate_proj", bias: config.mlpBias),
+                "up_proj": try module(p + "mlp.up_proj", bias: config.mlpBias),
+                "down_proj": try module(p + "mlp.down_proj", bias: config.mlpBias),
+            ]
+            layers.append(.dict(["input_layernorm": inputNorm, "self_attn": .dict(attention),
+                                 "post_attention_layernorm": attentionNorm, "mlp": .dict(mlp)]))
         }
         var root: [String: ParameterTree] = [
             "model": .dict([
