@@ -18,7 +18,7 @@ struct ModelSamplingOptions: ParsableArguments {
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
     @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
     var adapter: String?
-    @Flag(help: "With --adapter: keep the adapters on the side (W·x + scale·B·A·x as separate steps, as in training). By default they are fused at load: into the quantized matmul kernel for packed weights (exact float32 low-rank term, within ~5% of the base model's decoding speed), merged into the weights for dense ones.")
+    @Flag(help: "With --adapter: keep the adapters on the side (W·x + scale·B·A·x as separate steps, as in training). By default they are fused at load: into the quantized matmul kernel for packed weights (exact float32 low-rank term; measured at 0.95–1.02× the base model's decoding speed), merged into the weights for dense ones.")
     var noFuse = false
     @Option(help: "Quantize a float model's weights at load to 4 or 8 bits.") var quantize: Int?
     @Option(help: "Values per quantization group with --quantize: 32, 64 or 128 (default 64).") var groupSize: Int?
