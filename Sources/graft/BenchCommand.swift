@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Tokens in each synthetic prompt.") var promptTokens = 512
     @Option(help: "Tokens generated per sequence (stop tokens ignored).") var genTokens = 256
     @Option(help: ArgumentHelp("Batch sizes, comma-separated.", valueName: "sizes")) var batch = "1,2,4,8"
-    @Option(name: .customLong("repeat"), help: "Measured runs per batch size (medians reported, with min–max).") var repeats = 3
+    @Option(name: .customLong("repeat"), help: "Measured rounds, each running every batch size once (medians reported, with min–max; the speedup over the first batch size is taken within each round).") var repeats = 3
     @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
     @Flag(help: "Print the report as JSON.") var json = false
 

@@ -67,6 +67,10 @@ final class BatchCLITests: XCTestCase {
             XCTAssertGreaterThan(point["peak_tensor_bytes"] as? Int ?? 0, 90_000_000)
             XCTAssertGreaterThan(point["peak_resident_bytes"] as? Int ?? 0, 90_000_000)
         }
+        XCTAssertNil(results[0]["generation_speedup"] as? [String: Double], "the first batch size is the reference")
+        let speedup = try XCTUnwrap(results[1]["generation_speedup"] as? [String: Double], "\(results[1])")
+        let rates = try results.map { try XCTUnwrap(($0["generation_tokens_per_second"] as? [String: Double])?["median"]) }
+        XCTAssertEqual(speedup["median"] ?? 0, rates[1] / rates[0], accuracy: 1e-9, "one round: the ratio of the two runs")
         XCTAssertTrue(run.stderr.contains("batch 2, run 1/1"), run.stderr)
     }
 

@@ -38,6 +38,9 @@ public struct BenchmarkPoint: Codable, Sendable, Equatable {
     public var promptTokensPerSecond: MeasuredRange
     /// Generation throughput after the first token, tokens per second over the batch.
     public var generationTokensPerSecond: MeasuredRange
+    /// Generation throughput over the first batch size's, from the runs of the same round
+    /// (nil for the first batch size).
+    public var generationSpeedup: MeasuredRange?
     /// Seconds until every sequence had its first token.
     public var timeToFirstTokenSeconds: MeasuredRange
     /// Highest bytes held by tensors in any repeat (weights included).
@@ -72,12 +75,15 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
     /// A table for the terminal: medians with their ranges.
     public var table: String {
         func mb(_ bytes: Int) -> String { String(format: "%.0f", Double(bytes) / 1e6) }
+        let first = results.first.map { "batch \($0.batch)" } ?? ""
         var lines = ["\(model) (\(threads) threads): prompts of \(promptTokens) tokens, \(genTokens) generated per sequence, median [min–max] of \(repeats) run\(repeats == 1 ? "" : "s")",
-                     "batch  prompt tok/s            generation tok/s        first token s          peak tensors MB  peak RSS MB"]
+                     "batch  prompt tok/s            generation tok/s        × \(first) (same round)".padding(toLength: 80, withPad: " ", startingAt: 0)
+                        + "first token s          peak tensors MB  peak RSS MB"]
         for p in results {
             lines.append([String(p.batch).padding(toLength: 7, withPad: " ", startingAt: 0),
                           p.promptTokensPerSecond.formatted().padding(toLength: 24, withPad: " ", startingAt: 0),
                           p.generationTokensPerSecond.formatted().padding(toLength: 24, withPad: " ", startingAt: 0),
+                          (p.generationSpeedup?.formatted(2) ?? "1").padding(toLength: 25, withPad: " ", startingAt: 0),
                           p.timeToFirstTokenSeconds.formatted(3).padding(toLength: 23, withPad: " ", startingAt: 0),
                           mb(p.peakTensorBytes).padding(toLength: 17, withPad: " ", startingAt: 0),
                           p.peakResidentBytes.map(mb) ?? "?"].joined())

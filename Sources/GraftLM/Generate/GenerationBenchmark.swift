@@ -57,8 +57,10 @@ public enum GenerationBenchmark {
         }
     }
 
-    /// Runs the benchmark: one warm-up run, then `repeats` runs per batch size; `progress`
-    /// hears about each run.
+    /// Runs the benchmark: one warm-up run, then `repeats` rounds, each running every batch size
+    /// once in the order asked; `progress` hears about each run. Rounds rather than all runs of
+    /// one size after another, so that each size's speed over the first size's is measured
+    /// within a round, seconds apart (a shared machine's speed drifts over minutes).
     /// - Throws: ``ModelError/invalidInput(_:)`` for bad options.
     public static func run(_ loaded: LoadedModel, options: BenchmarkOptions,
                            progress: (String) -> Void = { _ in }) throws -> BenchmarkReport {
@@ -68,22 +70,28 @@ public enum GenerationBenchmark {
         progress("warm-up")
         _ = try generator.generate(prompts: syntheticPrompts(loaded, count: 1, tokens: options.promptTokens),
                                    options: GenerationOptions(maxTokens: 2, sampling: .greedy, stopTokenIDs: []))
-        var points: [BenchmarkPoint] = []
-        for batch in options.batchSizes {
-            let prompts = syntheticPrompts(loaded, count: batch, tokens: options.promptTokens)
-            var runs: [BatchGenerationStatistics] = []
-            for repeatIndex in 0..<options.repeats {
-                let s = try generator.generate(prompts: prompts, options: generation).statistics
+        let sizes = options.batchSizes
+        let prompts = sizes.map { syntheticPrompts(loaded, count: $0, tokens: options.promptTokens) }
+        var runs = [[BatchGenerationStatistics]](repeating: [], count: sizes.count)
+        var peakResident = [Int?](repeating: nil, count: sizes.count)
+        for round in 0..<options.repeats {
+            for (k, batch) in sizes.enumerated() {
+                let s = try generator.generate(prompts: prompts[k], options: generation).statistics
                 progress(String(format: "batch %d, run %d/%d: prompt %.1f tok/s, generation %.1f tok/s",
-                                batch, repeatIndex + 1, options.repeats, s.promptTokensPerSecond, s.decodeTokensPerSecond))
-                runs.append(s)
+                                batch, round + 1, options.repeats, s.promptTokensPerSecond, s.decodeTokensPerSecond))
+                runs[k].append(s)
+                // The first round runs the sizes in the order asked: the peak after each of them.
+                if round == 0 { peakResident[k] = ProcessMemory.peakResidentBytes() }
             }
-            points.append(BenchmarkPoint(
-                batch: batch, promptTokens: runs.last!.promptTokens, generatedTokens: runs.last!.generatedTokens,
-                promptTokensPerSecond: MeasuredRange(runs.map(\.promptTokensPerSecond)),
-                generationTokensPerSecond: MeasuredRange(runs.map(\.decodeTokensPerSecond)),
-                timeToFirstTokenSeconds: MeasuredRange(runs.map(\.timeToFirstToken)),
-                peakTensorBytes: runs.map(\.peakTensorBytes).max()!, peakResidentBytes: ProcessMemory.peakResidentBytes()))
+        }
+        let points = sizes.indices.map { k in
+            BenchmarkPoint(
+                batch: sizes[k], promptTokens: runs[k][0].promptTokens, generatedTokens: runs[k][0].generatedTokens,
+                promptTokensPerSecond: MeasuredRange(runs[k].map(\.promptTokensPerSecond)),
+                generationTokensPerSecond: MeasuredRange(runs[k].map(\.decodeTokensPerSecond)),
+                generationSpeedup: k == 0 ? nil : MeasuredRange(zip(runs[k], runs[0]).map { $0.decodeTokensPerSecond / $1.decodeTokensPerSecond }),
+                timeToFirstTokenSeconds: MeasuredRange(runs[k].map(\.timeToFirstToken)),
+                peakTensorBytes: runs[k].map(\.peakTensorBytes).max()!, peakResidentBytes: peakResident[k])
         }
         return BenchmarkReport(model: loaded.file.path, threads: ComputeThreads.count, promptTokens: options.promptTokens,
                                genTokens: options.generatedTokens, repeats: options.repeats, results: points)
