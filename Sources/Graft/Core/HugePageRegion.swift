@@ -2,8 +2,8 @@ import Foundation
 
 /// One block of memory for tensors that live as long as a model (its frozen weights), laid out
 /// back to back in the order they are created and backed by transparent huge pages (2 MB)
-/// where the kernel allows them (`madvise(MADV_HUGEPAGE)`; Linux's default THP mode,
-/// `madvise`, gives them to no allocation that does not ask).
+/// where the kernel allows them (`madvise(MADV_HUGEPAGE)`: in the THP mode `madvise`, this
+/// machine's, no allocation that does not ask gets them).
 ///
 /// Decoding streams every weight once per token. In ordinary 4 KB pages that stream crosses
 /// ~25,000 pages per token for SmolLM2-135M, each a translation-cache miss and a stop for the
