@@ -71,36 +71,35 @@ public enum Allocator {
         return try body()
     }
 
-    /// A block from the current huge-page region, or nil (none, or full). Counted as active.
-    static func allocateInRegion(_ bytes: Int) -> (UnsafeMutableRawPointer, HugePageRegion)? {
-        lock.withLock {
-            guard let region = state.region, let p = region.take(bytes) else { return nil }
-            state.active += bytes
-            state.peak = max(state.peak, state.active)
-            return (p, region)
-        }
-    }
-
     /// Stops counting a region block that is no longer used (its region frees it).
     static func forget(_ bytes: Int) { lock.withLock { state.active -= bytes } }
 
-    static func allocate(_ bytes: Int) -> (UnsafeMutableRawPointer, Int) {
+    /// A block of at least `bytes`, counted as active, and its size: from the current huge-page
+    /// region if there is one with room (then with the region, which owns it, and exactly
+    /// `bytes`), else from the cache of freed blocks or the system (rounded, see ``roundedSize(_:)``).
+    static func allocate(_ bytes: Int) -> (UnsafeMutableRawPointer, Int, HugePageRegion?) {
         let size = roundedSize(bytes)
-        let cachedBlock: UnsafeMutableRawPointer? = lock.withLock {
+        // One lock for both sources: every tensor buffer of every step comes through here.
+        let taken: (UnsafeMutableRawPointer, Int, HugePageRegion?)? = lock.withLock {
+            if let region = state.region, let p = region.take(bytes) {
+                state.active += bytes
+                state.peak = max(state.peak, state.active)
+                return (p, bytes, region)
+            }
             state.active += size
             state.peak = max(state.peak, state.active)
             // Popped in place: copying the list out and back cost a copy of the whole list
             // (copy-on-write) per allocation.
             guard let p = state.free[size]?.popLast() else { return nil }
             state.cached -= size
-            return p
+            return (p, size, nil)
         }
-        if let p = cachedBlock { return (p, size) }
+        if let taken { return taken }
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, 64, size) == 0, let ptr = p else {
             fatalError("Graft: out of memory allocating \(size) bytes (active \(activeBytes))")
         }
-        return (ptr, size)
+        return (ptr, size, nil)
     }
 
     static func release(_ p: UnsafeMutableRawPointer, size: Int) {
@@ -127,16 +126,7 @@ public final class Buffer: @unchecked Sendable {
     /// A fresh, uninitialised block of `byteCount` bytes.
     public init(byteCount: Int) {
         self.byteCount = byteCount
-        if let (p, region) = Allocator.allocateInRegion(max(byteCount, 1)) {
-            data = p
-            capacity = max(byteCount, 1)
-            owner = region
-        } else {
-            let (p, size) = Allocator.allocate(max(byteCount, 1))
-            data = p
-            capacity = size
-            owner = nil
-        }
+        (data, capacity, owner) = Allocator.allocate(max(byteCount, 1))
     }
 
     /// Wraps memory owned by someone else (a memory-mapped file); `owner` is kept alive.

@@ -38,16 +38,15 @@ extension LlamaModel {
         // themselves in one huge-page region, in the order a forward pass reads them: a decoding
         // step reads all of them every token.
         let order = LoRAAdapter.modules
-        let values = try packed.sorted { ($0.layer, order.firstIndex(of: $0.module)!) < ($1.layer, order.firstIndex(of: $1.module)!) }
+        let terms = try packed.sorted { ($0.layer, order.firstIndex(of: $0.module)!) < ($1.layer, order.firstIndex(of: $1.module)!) }
             .map { layer, module in
-                let projection = model.projection(layer: layer, module: module)!
-                return (layer, module, projection,
-                        try Self.lowRankValues(adapter, stem: "model.layers.\(layer).\(module).", projection: projection))
+                let projection = model.projection(layer: layer, module: module)!, stem = "model.layers.\(layer).\(module)."
+                return (layer: layer, module: module, projection: projection, stem: stem,
+                        values: try Self.lowRankValues(adapter, stem: stem, projection: projection))
             }
-        let bytes = values.reduce(0) { $0 + $1.3.byteCount }
-        try Allocator.withHugePageRegion(reserving: bytes + (8 << 20)) {
-            for (layer, module, projection, term) in values {
-                model.layers[layer].replace(module, with: projection.withLowRank(try term.term(stem: "model.layers.\(layer).\(module).")))
+        try Allocator.withHugePageRegion(reserving: terms.reduce(8 << 20) { $0 + $1.values.byteCount }) {
+            for t in terms {
+                model.layers[t.layer].replace(t.module, with: t.projection.withLowRank(try t.values.term(stem: t.stem)))
             }
         }
         return model
