@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "GraftIO", dependencies: ["Graft", "CHDF5"], swiftSettings: kernelSettings),
         .target(name: "GraftLM", dependencies: ["Graft", "GraftNN", "GraftOptim", "GraftIO", "CBLAS", "Yams"]),
         .executableTarget(name: "graft", dependencies: [
-            "GraftLM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Graft", "GraftLM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "GraftBench", dependencies: ["Graft", "GraftNN", "GraftOptim", "GraftIO", "CBLAS"],
                           path: "Benchmarks/GraftBench"),

@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] [--int8] | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -105,9 +105,10 @@ func benchQuantized() {
 /// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
 /// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights;
 /// with `rank`, each 4-bit product also adds a random LoRA term of that rank in its kernel.
+/// With `activations: .int8`, the products round the activations to 8 bits (`--int8`).
 /// With `hugePages`, the weights and then the terms are made in huge-page regions, as a model
 /// and its kernel-fused adapter are when loaded (`Allocator.withHugePageRegion`).
-func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool, hugePages: Bool) {
+func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool, hugePages: Bool, activations: ActivationPrecision) {
     func placed<T>(_ bytes: Int, _ body: () -> T) -> T { hugePages ? Allocator.withHugePageRegion(reserving: bytes, body) : body() }
     let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
     func weight(_ rows: Int, _ cols: Int, _ bits: Int, seed: Int) -> QuantizedWeight {
@@ -135,7 +136,8 @@ func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool, hugePages: Bool) {
         func step(_ ws: [QuantizedWeight], _ lowRank: [LowRankTerm]) {
             for (k, w) in ws.enumerated() {
                 let x = w.cols == 576 ? inputs[0] : inputs[1]
-                eval(lowRank.isEmpty ? Tensor.quantizedMatmul(x, w) : Tensor.quantizedMatmul(x, w, lowRank: lowRank[k]))
+                eval(lowRank.isEmpty ? Tensor.quantizedMatmul(x, w, activations: activations)
+                     : Tensor.quantizedMatmul(x, w, lowRank: lowRank[k], activations: activations))
             }
         }
         if perShape {
@@ -167,7 +169,8 @@ case "quantized": benchQuantized()
 case "decode-step":
     func option(_ name: String) -> Int? { args.firstIndex(of: name).map { Int(args[args.index(after: $0)])! } }
     benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"),
-                    perShape: args.contains("--per-shape"), hugePages: args.contains("--huge-pages"))
+                    perShape: args.contains("--per-shape"), hugePages: args.contains("--huge-pages"),
+                    activations: args.contains("--int8") ? .int8 : .float32)
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

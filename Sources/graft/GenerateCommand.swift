@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Graft
 import GraftLM
 
 /// Options shared by `graft generate` and `graft chat`: the model, sampling and threads.
@@ -15,6 +16,7 @@ struct ModelSamplingOptions: ParsableArguments {
     @Option(help: "How many recent tokens the repetition penalty looks at (0 = all).") var repetitionWindow = 64
     @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
+    @Option(help: ArgumentHelp(activationsHelp, valueName: "float32|int8")) var activations = ActivationPrecision.float32
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
     @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
     var adapter: String?
@@ -68,7 +70,11 @@ struct ModelSamplingOptions: ParsableArguments {
                 }
             }
         }
+        loaded = loaded.decoding(activations: activations)
         if verbose {
+            if activations == .int8 && !ActivationPrecision.int8Available {
+                printError("--activations int8: this CPU has no AVX-512 VNNI; decoding reads float32")
+            }
             let c = loaded.model.config
             printError(String(format: "Loaded %@ (%@, %d layers, %.1fM parameters) in %.2f s, %d threads",
                               url.lastPathComponent, c.architecture, c.layerCount, Double(c.parameterCount) / 1e6,
@@ -77,6 +83,9 @@ struct ModelSamplingOptions: ParsableArguments {
         return loaded
     }
 }
+
+/// `--activations` help, shared by `generate`, `chat` and `bench`.
+let activationsHelp = "How the decoding kernels read activations: float32 (exact; the default) or int8 (rounded to 8 bits per 32 values as llama.cpp does, on CPUs with AVX-512 VNNI: faster with several sequences, outputs drift from the float ones; the output head stays float32)."
 
 /// Loads a model file or folder, naming it (and how to get the default) when it is missing.
 func openModel(_ url: URL, quantize: QuantizeOption? = nil) throws -> LoadedModel {

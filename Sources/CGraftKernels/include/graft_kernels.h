@@ -25,4 +25,37 @@ void graft_rsqrt_floats(const float *x, float *y, ptrdiff_t count);
 /// that never faults). Inline, so a Swift loop calling it gets the one instruction.
 static inline void graft_prefetch_l2(const void *p) { __builtin_prefetch(p, 0, 2); }
 
+// Products of quantized weights with 8-bit activations (int8_products.c): AVX-512 VNNI's
+// `vpdpbusd` multiplies four weight bytes by four activation bytes per 32-bit lane, which Swift's
+// SIMD types cannot express.
+
+/// Whether this CPU runs the 8-bit-activation products (x86-64 with AVX-512 BW and VNNI).
+int graft_int8_products_available(void);
+
+/// Chunks of 64 packed weight bytes per row of `cols` weights at `bits` (4 or 8) bits.
+static inline ptrdiff_t graft_int8_chunks(ptrdiff_t cols, int bits) {
+    const ptrdiff_t per = bits == 4 ? 128 : 64;
+    return (cols + per - 1) / per;
+}
+
+/// Rounds `x [m, cols]` (cols a multiple of 32) to signed bytes with one scale per 32 values
+/// (`q = round(x·127 / max|x|)`, `d = max|x| / 127`): per row, `graft_int8_chunks(cols, bits)`
+/// chunks of 128 bytes (4 bits: the chunk's even values, then its odd values) or 64 bytes (8 bits),
+/// zero past `cols`, into `panel`; each chunk's 16 lane scales (lane j's unit's `d`) into
+/// `unitScales`; the rounded values' sums `Σ d·q` per group of `groupSize` into `sums [m, paddedGroups]`
+/// (zero past the last group).
+void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int bits, ptrdiff_t groupSize,
+                              signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups);
+
+/// `out[i·ldo + n] = Σ_u scale[n, u]·d[i, u]·(q_n,u · p_i,u) + Σ_g bias[n, g]·sums[i, g]` (the exact
+/// product of the weights and the rounded activations, up to float32 sums) for the
+/// `count` weight rows at `w` (`rowBytes` apart, MLX packing) and the `m` quantized activation rows
+/// of `panel`/`unitScales` (from `graft_int8_quantize_rows`); `scales`/`biases` are the rows'
+/// float32 factors `[count, groups]`, `unitShift` log2 of the 32-weight units per group, `sums`
+/// the rounded activations' group sums from `graft_int8_quantize_rows`.
+void graft_int8_product_rows(int bits, const unsigned char *w, ptrdiff_t rowBytes, ptrdiff_t count,
+                             const float *scales, const float *biases, ptrdiff_t groups, int unitShift,
+                             const signed char *panel, const float *unitScales, const float *sums, ptrdiff_t paddedGroups,
+                             ptrdiff_t m, float *out, ptrdiff_t ldo);
+
 #endif

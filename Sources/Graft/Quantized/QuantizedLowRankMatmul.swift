@@ -73,6 +73,8 @@ struct QuantizedLowRankMatmul: Primitive {
     let bits: Int
     let groupSize: Int
     let term: LowRankTerm
+    /// How the fused kernel reads `x` (see ``ActivationPrecision``).
+    var activations: ActivationPrecision = .float32
     var name: String { "quantizedLowRankMatmul" }
 
     func forward(_ inputs: [Node], output: Node) -> Buffer {
@@ -89,7 +91,7 @@ struct QuantizedLowRankMatmul: Primitive {
                                                                   scale: scale, rank: rank, cols: cols,
                                                                   factor: term.rowFactorValues.map(SendPtr.init))
                 QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
-                                       lowRank: addition, o)
+                                       lowRank: addition, activations: activations, o)
             } else {
                 let t = UnsafeMutablePointer<Float>.allocate(capacity: m * rank)
                 defer { t.deallocate() }
@@ -133,14 +135,16 @@ extension Tensor {
     /// linear layer in one node, decoding at about the packed base's speed with the adapter
     /// exact in float32. Differentiable in `x`; the packed weight and the term are frozen
     /// (training goes through `LoRA.apply`, whose adapter is a parameter tree).
-    public static func quantizedMatmul(_ x: Tensor, _ w: QuantizedWeight, lowRank: LowRankTerm) -> Tensor {
+    /// `activations` as in ``quantizedMatmul(_:_:transposed:activations:)`` (the term stays float32).
+    public static func quantizedMatmul(_ x: Tensor, _ w: QuantizedWeight, lowRank: LowRankTerm,
+                                       activations: ActivationPrecision = .float32) -> Tensor {
         guard x.dtype == .float32, x.ndim >= 1, x.shape.last == w.cols else {
             return failed(GraftError("quantizedMatmul", "x \(x.shape) \(x.dtype) does not fit a \(w.rows)×\(w.cols) weightᵀ (needs float32 [..., \(w.cols)])"))
         }
         guard lowRank.cols == w.cols, lowRank.rows == w.rows else {
             return failed(GraftError("quantizedMatmul", "low-rank A \(lowRank.a.shape) and B \(lowRank.b.shape) do not fit a \(w.rows)×\(w.cols) weight (need [rank, \(w.cols)] and [\(w.rows), rank])"))
         }
-        return make(QuantizedLowRankMatmul(bits: w.bits, groupSize: w.groupSize, term: lowRank),
+        return make(QuantizedLowRankMatmul(bits: w.bits, groupSize: w.groupSize, term: lowRank, activations: activations),
                     [x, w.packed, w.scales, w.biases], shape: Array(x.shape.dropLast()) + [w.rows], dtype: .float32)
     }
 }

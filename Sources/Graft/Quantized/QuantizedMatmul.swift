@@ -6,6 +6,8 @@ struct QuantizedMatmul: Primitive {
     let groupSize: Int
     /// true: `x [M, cols] · Wᵀ → [M, rows]`; false: `x [M, rows] · W → [M, cols]`.
     let transposed: Bool
+    /// How the fused kernel reads `x` (the GEMM path always reads float32).
+    var activations: ActivationPrecision = .float32
     var name: String { "quantizedMatmul" }
 
     /// Rows at or below this use the fused kernel.
@@ -23,7 +25,7 @@ struct QuantizedMatmul: Primitive {
             let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
             if transposed && m <= Self.fusedRowLimit {
                 QuantizedRowKernel.run(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols,
-                                       bits: bits, groupSize: groupSize, out.pointer(Float.self))
+                                       bits: bits, groupSize: groupSize, activations: activations, out.pointer(Float.self))
             } else {
                 tiled(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols, out.pointer(Float.self))
             }
@@ -75,12 +77,17 @@ extension Tensor {
     /// `x · Wᵀ` for `x [..., cols]` (a linear layer on a quantized weight), or `x · W` for
     /// `x [..., rows]` when `transposed` is false. Differentiable in `x` only: the packed
     /// weight is frozen and gets no gradient work.
-    public static func quantizedMatmul(_ x: Tensor, _ w: QuantizedWeight, transposed: Bool = true) -> Tensor {
+    ///
+    /// `activations: .int8` lets the few-row (decoding) kernel quantize `x` to 8 bits per 32
+    /// values, as llama.cpp does, where the CPU can (see ``ActivationPrecision``): for inference
+    /// only, never where a gradient or an exact result is wanted.
+    public static func quantizedMatmul(_ x: Tensor, _ w: QuantizedWeight, transposed: Bool = true,
+                                       activations: ActivationPrecision = .float32) -> Tensor {
         let inner = transposed ? w.cols : w.rows, outer = transposed ? w.rows : w.cols
         guard x.dtype == .float32, x.ndim >= 1, x.shape.last == inner else {
             return failed(GraftError("quantizedMatmul", "x \(x.shape) \(x.dtype) does not fit a \(w.rows)×\(w.cols) weight\(transposed ? "ᵀ" : "") (needs float32 [..., \(inner)])"))
         }
-        return make(QuantizedMatmul(bits: w.bits, groupSize: w.groupSize, transposed: transposed),
+        return make(QuantizedMatmul(bits: w.bits, groupSize: w.groupSize, transposed: transposed, activations: activations),
                     [x, w.packed, w.scales, w.biases], shape: Array(x.shape.dropLast()) + [outer], dtype: .float32)
     }
 }

@@ -1,3 +1,5 @@
+import CGraftKernels
+
 /// The decoding kernel of `QuantizedMatmul`: a few activation rows `x [m, cols]` against an
 /// affine-quantized matrix `W [rows, cols]` (`w = scale·q + bias` per group), read once
 /// straight from its packed words, parallel over output features:
@@ -18,25 +20,36 @@ enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
                                           rows: Int, cols: Int, bits: Int, groupSize: Int, lowRank: LowRankAddition? = nil,
-                                          _ out: UnsafeMutablePointer<Float>) {
+                                          activations: ActivationPrecision = .float32, _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize, padded = (groups &+ 7) & ~7
         // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of 8).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
         let panel = UnsafeMutableRawPointer.allocate(byteCount: m * cols * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: m * cols)
         defer { sums.deallocate(); panel.deallocate() }
-        for i in 0..<m {
-            let row = x + i * cols
-            for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
+        let useInt8 = activations == .int8 && int8Available
+        let chunks = graft_int8_chunks(cols, Int32(bits)), panelRow = chunks * (bits == 4 ? 128 : 64)
+        let qpanel = UnsafeMutableRawPointer.allocate(byteCount: useInt8 ? m * panelRow : 1, alignment: 64)
+            .bindMemory(to: Int8.self, capacity: m * panelRow)
+        let unitScales = UnsafeMutablePointer<Float>.allocate(capacity: useInt8 ? m * chunks * 16 : 1)
+        defer { qpanel.deallocate(); unitScales.deallocate() }
+        if useInt8 {
+            graft_int8_quantize_rows(x, m, cols, Int32(bits), groupSize, qpanel, unitScales, sums, padded)
+        } else {
+            for i in 0..<m {
+                let row = x + i * cols
+                for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
+            }
+            fillPanel(panel, from: x, m: m, cols: cols, splitEvenOdd: bits == 4)
         }
-        fillPanel(panel, from: x, m: m, cols: cols, splitEvenOdd: bits == 4)
         let operands = Operands(panel: SendPtr(panel), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
                                 scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
                                 rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             // The base kernel, then the adapter's terms on the same outputs (a fused LoRA).
-            if bits == 4 { fourBitRows(range, operands, lowRank: lowRank) } else { eightBitRows(range, operands, lowRank: lowRank) }
+            if useInt8 { int8Rows(range, operands, bits: bits, panel: qpanel, unitScales: unitScales) }
+            else if bits == 4 { fourBitRows(range, operands, lowRank: lowRank) } else { eightBitRows(range, operands, lowRank: lowRank) }
             lowRank?.add(x, m: m, rows: range, of: rows, to: out)
         }
     }

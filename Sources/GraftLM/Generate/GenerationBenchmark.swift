@@ -93,7 +93,8 @@ public enum GenerationBenchmark {
                 timeToFirstTokenSeconds: MeasuredRange(runs[k].map(\.timeToFirstToken)),
                 peakTensorBytes: runs[k].map(\.peakTensorBytes).max()!, peakResidentBytes: peakResident[k])
         }
-        return BenchmarkReport(model: loaded.file.path, threads: ComputeThreads.count, promptTokens: options.promptTokens,
+        return BenchmarkReport(model: loaded.file.path, threads: ComputeThreads.count,
+                               activations: loaded.model.decodingActivations.rawValue, promptTokens: options.promptTokens,
                                genTokens: options.generatedTokens, repeats: options.repeats, results: points)
     }
 }

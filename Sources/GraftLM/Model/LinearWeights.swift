@@ -104,26 +104,28 @@ public struct LinearWeights {
 
     /// `x [..., in] → [..., out]`, with `adapter` (LoRA parameters) applied when given, else the
     /// frozen ``lowRank`` term when there is one. A projection carries one or the other.
-    public func apply(_ x: Tensor, adapter: ParameterTree? = nil,
-                      lora: LoRAConfig? = nil, dropoutKey: RandomKey? = nil) -> Tensor {
+    /// `activations` is how a packed weight's decoding kernel reads `x` (inference only).
+    public func apply(_ x: Tensor, adapter: ParameterTree? = nil, lora: LoRAConfig? = nil, dropoutKey: RandomKey? = nil,
+                      activations: ActivationPrecision = .float32) -> Tensor {
         var y: Tensor
         if let adapter, let lora {
             precondition(lowRank == nil, "LinearWeights: adapters on the side of a projection that already has one fused")
-            y = LoRA.apply(x, base: base, adapter: adapter, config: lora, dropoutKey: dropoutKey)
+            y = LoRA.apply(x, base: base, adapter: adapter, config: lora, dropoutKey: dropoutKey, activations: activations)
         } else if let lowRank {
-            y = Self.apply(x, base: base, lowRank: lowRank)
+            y = Self.apply(x, base: base, lowRank: lowRank, activations: activations)
         } else {
-            y = base.apply(x)
+            y = base.apply(x, activations: activations)
         }
         if let bias { y = y + bias }
         return y
     }
 
     /// `(x·Wᵀ + scale·(x·Aᵀ)·Bᵀ) ⊙ rowFactor`: one node on a packed weight, plain ops on a dense one.
-    static func apply(_ x: Tensor, base: FrozenWeight, lowRank t: LowRankTerm) -> Tensor {
+    static func apply(_ x: Tensor, base: FrozenWeight, lowRank t: LowRankTerm,
+                      activations: ActivationPrecision = .float32) -> Tensor {
         switch base {
         case .quantized(let q):
-            return Tensor.quantizedMatmul(x, q, lowRank: t)
+            return Tensor.quantizedMatmul(x, q, lowRank: t, activations: activations)
         case .dense:
             let y = base.apply(x) + Tensor.matmul(Tensor.matmul(x, t.a, transposeB: true), t.b, transposeB: true) * Double(t.scale)
             return t.rowFactor.map { y * $0 } ?? y

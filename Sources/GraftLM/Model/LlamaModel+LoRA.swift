@@ -15,9 +15,10 @@ extension LlamaModel {
             let lora: LoRAConfig
             let dropoutKey: RandomKey?
 
-            func apply(_ w: LinearWeights, _ module: String, _ x: Tensor) -> Tensor {
-                guard let adapter = modules.subtree(module) else { return w.apply(x) }
-                return w.apply(x, adapter: adapter, lora: lora, dropoutKey: dropoutKey?.folded(with: module.hashValueStable))
+            func apply(_ w: LinearWeights, _ module: String, _ x: Tensor, activations: ActivationPrecision) -> Tensor {
+                guard let adapter = modules.subtree(module) else { return w.apply(x, activations: activations) }
+                return w.apply(x, adapter: adapter, lora: lora, dropoutKey: dropoutKey?.folded(with: module.hashValueStable),
+                               activations: activations)
             }
         }
 

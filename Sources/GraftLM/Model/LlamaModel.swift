@@ -22,6 +22,13 @@ public struct LlamaModel {
     public let ropeConvention: RoPEConvention
     /// Where the weights came from (a file path), for error messages.
     public let source: String
+    /// How the blocks' packed projections read their activations in decoding steps (passes with
+    /// a KV cache and one new position per row): float32 by default; ``ActivationPrecision/int8``
+    /// rounds them to 8 bits per 32 values as llama.cpp does (faster, greedy outputs that part
+    /// from the float ones at near ties). Prompt passes, passes without a cache (training,
+    /// validation, scoring) and the output head always read float32: rounding the head's input
+    /// alone changed SmolLM2's greedy answer to "What is the capital of France?".
+    public var decodingActivations: ActivationPrecision = .float32
 
     /// The token embedding `[vocabulary, hidden]` (dense or packed), also the tied head.
     let embedding: LinearWeights
@@ -69,7 +76,9 @@ public struct LlamaModel {
     /// The same model over another tree of the same structure (e.g. the tree a gradient
     /// transformation hands to its closure, or one with adapted weights).
     public func withParameters(_ tree: ParameterTree) throws -> LlamaModel {
-        try LlamaModel(config: config, parameters: tree, ropeConvention: ropeConvention, source: source)
+        var model = try LlamaModel(config: config, parameters: tree, ropeConvention: ropeConvention, source: source)
+        model.decodingActivations = decodingActivations
+        return model
     }
 
     // MARK: - Forward
@@ -105,12 +114,16 @@ public struct LlamaModel {
         let starts = cache?.lengths ?? Array(repeating: 0, count: b)
         cache?.begin(counts: rowCounts ?? Array(repeating: t, count: b))
         let rotate = rotation(starts: starts, count: t)
+        // Rounded activations only in decoding steps (one new position per row), so a prompt
+        // pass reads float32 whatever its length, and batched and single decoding agree.
+        let activations = cache != nil && t == 1 ? decodingActivations : .float32
         var h = embedding.rows(tokens)
         for (index, layer) in layers.prefix(layerLimit ?? layers.count).enumerated() {
             let a = adapters?.layer(index)
             h = h + attention(h.rmsNorm(weight: layer.inputNorm, eps: config.rmsNormEpsilon),
-                              layer: layer, index: index, cache: cache, rotate: rotate, adapters: a)
-            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer, adapters: a)
+                              layer: layer, index: index, cache: cache, rotate: rotate, adapters: a, activations: activations)
+            h = h + feedForward(h.rmsNorm(weight: layer.postAttentionNorm, eps: config.rmsNormEpsilon), layer: layer,
+                                adapters: a, activations: activations)
         }
         cache?.commit()
         return h
@@ -170,12 +183,12 @@ public struct LlamaModel {
     /// With a cache, the new keys/values are written into it and attention reads each row's
     /// stored positions.
     func attention(_ x: Tensor, layer: LlamaLayerWeights, index: Int, cache: KVCache?, rotate: (Tensor) -> Tensor,
-                   adapters a: Adapters.Layer? = nil) -> Tensor {
+                   adapters a: Adapters.Layer? = nil, activations: ActivationPrecision = .float32) -> Tensor {
         let (b, t) = (x.dim(0), x.dim(1))
         let (hq, hkv, d) = (config.attentionHeadCount, config.keyValueHeadCount, config.headDimension)
         func heads(_ y: Tensor, _ n: Int) -> Tensor { y.reshaped([b, t, n, d]).transposed([0, 2, 1, 3]) }
         func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
-            a.map { $0.apply(w, module, input) } ?? w.apply(input)
+            a.map { $0.apply(w, module, input, activations: activations) } ?? w.apply(input, activations: activations)
         }
         let q = rotate(heads(project(layer.query, "self_attn.q_proj", x), hq))
         let k = rotate(heads(project(layer.key, "self_attn.k_proj", x), hkv))
@@ -191,9 +204,10 @@ public struct LlamaModel {
     }
 
     /// SwiGLU feed-forward block: `down(silu(gate(x)) * up(x))`.
-    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, adapters a: Adapters.Layer? = nil) -> Tensor {
+    func feedForward(_ x: Tensor, layer: LlamaLayerWeights, adapters a: Adapters.Layer? = nil,
+                     activations: ActivationPrecision = .float32) -> Tensor {
         func project(_ w: LinearWeights, _ module: String, _ input: Tensor) -> Tensor {
-            a.map { $0.apply(w, module, input) } ?? w.apply(input)
+            a.map { $0.apply(w, module, input, activations: activations) } ?? w.apply(input, activations: activations)
         }
         let gate = project(layer.gate, "mlp.gate_proj", x), up = project(layer.up, "mlp.up_proj", x)
         return project(layer.down, "mlp.down_proj", gate.silu() * up)

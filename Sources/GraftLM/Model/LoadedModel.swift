@@ -1,4 +1,5 @@
 import Foundation
+import Graft
 import GraftIO
 
 /// A model with the tokenizer and chat template stored in the same file: what generation needs.
@@ -33,6 +34,14 @@ public struct LoadedModel {
             }
         }
         return LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: template, file: url)
+    }
+
+    /// The same model with its decoding passes reading activations as `activations` (see
+    /// ``LlamaModel/decodingActivations``).
+    public func decoding(activations: ActivationPrecision) -> LoadedModel {
+        var model = self.model
+        model.decodingActivations = activations
+        return replacingModel(model)
     }
 
     /// The same tokenizer and template over another model (e.g. one with adapters fused in).

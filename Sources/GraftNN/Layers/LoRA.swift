@@ -30,11 +30,12 @@ public enum FrozenWeight {
     case dense(Tensor)
     case quantized(QuantizedWeight)
 
-    /// `x · Wᵀ`.
-    public func apply(_ x: Tensor) -> Tensor {
+    /// `x · Wᵀ`; `activations` as in `Tensor.quantizedMatmul` for a quantized weight (a dense one
+    /// always reads float32).
+    public func apply(_ x: Tensor, activations: ActivationPrecision = .float32) -> Tensor {
         switch self {
         case .dense(let w): return Tensor.matmul(x, w.stopGradient(), transposeB: true)
-        case .quantized(let q): return Tensor.quantizedMatmul(x, q)
+        case .quantized(let q): return Tensor.quantizedMatmul(x, q, activations: activations)
         }
     }
 
@@ -69,9 +70,10 @@ public enum LoRA {
         return .dict(p)
     }
 
-    /// The adapted layer's output for `x [..., in]`. `dropoutKey` enables dropout (training).
+    /// The adapted layer's output for `x [..., in]`. `dropoutKey` enables dropout (training);
+    /// `activations` is how the frozen base reads `x` (``FrozenWeight/apply(_:activations:)``).
     public static func apply(_ x: Tensor, base: FrozenWeight, adapter p: ParameterTree, config: LoRAConfig,
-                             dropoutKey: RandomKey? = nil) -> Tensor {
+                             dropoutKey: RandomKey? = nil, activations: ActivationPrecision = .float32) -> Tensor {
         guard let a = p["lora_a"], let b = p["lora_b"] else {
             preconditionFailure("LoRA.apply: adapter needs 'lora_a' and 'lora_b', has \(p.flattened().map(\.path))")
         }
@@ -81,7 +83,7 @@ public enum LoRA {
             dropped = x * keep / (1 - config.dropout)
         }
         let update = Tensor.matmul(Tensor.matmul(dropped, a, transposeB: true), b, transposeB: true) * config.scale
-        let y = base.apply(x)
+        let y = base.apply(x, activations: activations)
         guard config.dora, let m = p["lora_magnitude"] else { return y + update }
         let magnitude = m / adaptedRowNorms(base: base, a: a, b: b, scale: config.scale).stopGradient()
         return magnitude * (y + update)

@@ -1,0 +1,73 @@
+import Graft
+import XCTest
+
+/// Quantized products with 8-bit activations (`ActivationPrecision.int8`) against a reference
+/// computed here in double precision from the rule: each activation row rounded per 32 values
+/// to `q = round(x·127 / max|x|)` (ties to even), `d = max|x| / 127`, and
+/// `out[i, n] = Σ_j w[n, j]·d[i, j/32]·q[i, j]`: the weights times the rounded activations.
+final class Int8ActivationTests: XCTestCase {
+    /// The rule's result for `x [m, cols]` (row-major) and `w`.
+    func reference(_ x: [Float], m: Int, _ w: QuantizedWeight) -> [Double] {
+        let words = w.packed.toArray(as: UInt32.self), scales = w.scales.astype(.float32).toArray(as: Float.self)
+        let biases = w.biases.astype(.float32).toArray(as: Float.self)
+        let cols = w.cols, groups = cols / w.groupSize, perWord = 32 / w.bits, wordsPerRow = cols / perWord
+        var out = [Double](repeating: 0, count: m * w.rows)
+        for i in 0..<m {
+            let row = Array(x[(i * cols)..<((i + 1) * cols)])
+            var q = [Double](repeating: 0, count: cols), d = [Double](repeating: 0, count: cols / 32)
+            for u in 0..<(cols / 32) {
+                let amax = row[(u * 32)..<(u * 32 + 32)].map { abs($0) }.max()!
+                d[u] = Double(amax / 127)
+                let inverse = amax > 0 ? 127 / amax : 0
+                for k in 0..<32 { q[u * 32 + k] = Double((row[u * 32 + k] * inverse).rounded(.toNearestOrEven)) }
+            }
+            for n in 0..<w.rows {
+                var total = 0.0
+                for u in 0..<(cols / 32) {
+                    var dot = 0.0
+                    for k in 0..<32 {
+                        let j = u * 32 + k, word: UInt32 = words[n * wordsPerRow + j / perWord]
+                        let mask: UInt32 = w.bits == 4 ? 0xF : 0xFF
+                        let value: UInt32 = (word >> UInt32((j % perWord) * w.bits)) & mask
+                        dot += Double(value) * q[j]
+                    }
+                    total += Double(scales[n * groups + u * 32 / w.groupSize]) * d[u] * dot
+                }
+                for g in 0..<groups {
+                    var sum = 0.0
+                    for j in (g * w.groupSize)..<((g + 1) * w.groupSize) { sum += d[j / 32] * q[j] }
+                    total += Double(biases[n * groups + g]) * sum
+                }
+                out[i * w.rows + n] = total
+            }
+        }
+        return out
+    }
+
+    /// Every bit width and group size, row lengths with a partial last chunk (320, 576) and
+    /// without (1536 at 4 bits, 128 at 8), 1 to 11 activation rows (blocks of 8, 4, 2, 1).
+    func testProductsFollowTheRule() throws {
+        try XCTSkipUnless(ActivationPrecision.int8Available, "no AVX-512 VNNI on this CPU (the kernel reads float32 there)")
+        var seed: UInt64 = 1
+        for (bits, groupSize, cols) in [(4, 32, 576), (4, 64, 320), (4, 128, 1536), (8, 32, 576), (8, 64, 128), (8, 128, 384)] {
+            for m in [1, 2, 3, 5, 8] {
+                seed += 1
+                let w = try randomQuantizedWeight(rows: 37, cols: cols, bits: bits, groupSize: groupSize, seed: seed)
+                let x = Tensor.normal([m, cols], key: RandomKey(seed: seed)) * 2
+                let expected = reference(x.toArray(as: Float.self), m: m, w)
+                let got = Tensor.quantizedMatmul(x, w, activations: .int8).toArray(as: Float.self)
+                let exact = Tensor.quantizedMatmul(x, w).toArray(as: Float.self)
+                let scale = expected.map { abs($0) }.max()!
+                var worst = 0.0, drift = 0.0
+                for k in expected.indices {
+                    worst = max(worst, abs(Double(got[k]) - expected[k]))
+                    drift = max(drift, abs(Double(got[k]) - Double(exact[k])))
+                }
+                XCTAssertLessThan(worst / scale, 2e-6, "\(bits) bits, groups of \(groupSize), \(cols) columns, \(m) rows")
+                // Against float32 activations: the rounding shows, but stays small.
+                XCTAssertLessThan(drift / scale, 0.02, "\(bits) bits, groups of \(groupSize), \(cols) columns, \(m) rows")
+                XCTAssertGreaterThan(drift, 0, "the 8-bit path must differ from the float one")
+            }
+        }
+    }
+}
