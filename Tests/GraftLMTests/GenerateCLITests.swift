@@ -19,6 +19,20 @@ final class GenerateCLITests: XCTestCase {
         }
     }
 
+    /// `--activations int8` decodes with rounded activations (the prompt pass and the head stay
+    /// float32): the short France answer survives; a value that is not a precision is refused.
+    func testInt8ActivationsOption() throws {
+        _ = try LlamaTestSupport.model()
+        let reference = try LlamaTestSupport.reference().stopAtEOS
+        let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", reference.messages![0].content,
+                             "--activations", "int8"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, reference.greedyText + "\n")
+        let bad = try graft(["generate", "--prompt", "x", "--activations", "fp8"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--activations") && bad.stderr.contains("int8"), bad.stderr)
+    }
+
     func testGeneratePlainPromptFromStandardInput() throws {
         _ = try LlamaTestSupport.model()
         let c = try LlamaTestSupport.reference().cases[1]

@@ -45,18 +45,30 @@ final class Int8ActivationTests: XCTestCase {
     }
 
     /// Every bit width and group size, row lengths with a partial last chunk (320, 576) and
-    /// without (1536 at 4 bits, 128 at 8), 1 to 11 activation rows (blocks of 8, 4, 2, 1).
+    /// without (1536 at 4 bits, 128 at 8), 1 to 8 activation rows (blocks of 8, 4, 2, 1; 11
+    /// rows take the float32 GEMM path),
+    /// 37 weight rows (tiles of 8 and a partial one), float32 and float16 factors.
     func testProductsFollowTheRule() throws {
         try XCTSkipUnless(ActivationPrecision.int8Available, "no AVX-512 VNNI on this CPU (the kernel reads float32 there)")
         var seed: UInt64 = 1
         for (bits, groupSize, cols) in [(4, 32, 576), (4, 64, 320), (4, 128, 1536), (8, 32, 576), (8, 64, 128), (8, 128, 384)] {
-            for m in [1, 2, 3, 5, 8] {
+            for m in [1, 2, 3, 5, 8, 11] {
                 seed += 1
-                let w = try randomQuantizedWeight(rows: 37, cols: cols, bits: bits, groupSize: groupSize, seed: seed)
+                var w = try randomQuantizedWeight(rows: 37, cols: cols, bits: bits, groupSize: groupSize, seed: seed)
+                if m == 3 {
+                    // Float16 factors, as GGUF's blocks give them.
+                    w = try QuantizedWeight(packed: w.packed, scales: w.scales.astype(.float16), biases: w.biases.astype(.float16),
+                                            bits: bits, groupSize: groupSize)
+                }
                 let x = Tensor.normal([m, cols], key: RandomKey(seed: seed)) * 2
                 let expected = reference(x.toArray(as: Float.self), m: m, w)
                 let got = Tensor.quantizedMatmul(x, w, activations: .int8).toArray(as: Float.self)
                 let exact = Tensor.quantizedMatmul(x, w).toArray(as: Float.self)
+                if m > 8 {
+                    // More rows take the GEMM path, which reads float32.
+                    XCTAssertEqual(got, exact, "\(bits) bits, \(m) rows")
+                    continue
+                }
                 let scale = expected.map { abs($0) }.max()!
                 var worst = 0.0, drift = 0.0
                 for k in expected.indices {
@@ -69,5 +81,20 @@ final class Int8ActivationTests: XCTestCase {
                 XCTAssertGreaterThan(drift, 0, "the 8-bit path must differ from the float one")
             }
         }
+    }
+
+    /// A fused low-rank term rides on the 8-bit products unchanged: the result is the 8-bit base
+    /// plus the float32 term.
+    func testLowRankTermAddsToTheRoundedProduct() throws {
+        try XCTSkipUnless(ActivationPrecision.int8Available, "no AVX-512 VNNI on this CPU")
+        let w = try randomQuantizedWeight(rows: 40, cols: 576, bits: 4, groupSize: 32, seed: 7)
+        let term = try LowRankTerm(a: Tensor.normal([4, 576], key: RandomKey(seed: 1)) * 0.1,
+                                   b: Tensor.normal([40, 4], key: RandomKey(seed: 2)) * 0.1, scale: 2)
+        let x = Tensor.normal([3, 576], key: RandomKey(seed: 3))
+        let got = Tensor.quantizedMatmul(x, w, lowRank: term, activations: .int8).toArray(as: Float.self)
+        let base = Tensor.quantizedMatmul(x, w, activations: .int8)
+        let expected = (base + Tensor.matmul(Tensor.matmul(x, term.a, transposeB: true), term.b, transposeB: true) * 2)
+            .toArray(as: Float.self)
+        for (g, e) in zip(got, expected) { XCTAssertEqual(g, e, accuracy: 1e-4 * max(1, abs(e))) }
     }
 }

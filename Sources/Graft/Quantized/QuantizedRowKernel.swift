@@ -16,26 +16,23 @@ import CGraftKernels
 /// forward stream from one pointer (with separate row pointers the eight-row loop kept them on
 /// the stack and ran ~10% slower). In the 4-bit packing byte `j` holds values `2j` (low nibble)
 /// and `2j + 1` (high nibble), so a 4-bit panel holds each unit's 16 even values, then its 16 odd.
+///
+/// With ``ActivationPrecision/int8`` (where the CPU has AVX-512 VNNI) the rows are rounded to
+/// bytes instead and the products run in C (`Int8ActivationKernel.swift`).
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
                                           rows: Int, cols: Int, bits: Int, groupSize: Int, lowRank: LowRankAddition? = nil,
                                           activations: ActivationPrecision = .float32, _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize, padded = (groups &+ 7) & ~7
+        let useInt8 = activations == .int8 && int8Available
         // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of 8).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
-        let panel = UnsafeMutableRawPointer.allocate(byteCount: m * cols * 4, alignment: 64)
+        let panel = UnsafeMutableRawPointer.allocate(byteCount: useInt8 ? 64 : m * cols * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: m * cols)
-        defer { sums.deallocate(); panel.deallocate() }
-        let useInt8 = activations == .int8 && int8Available
-        let chunks = graft_int8_chunks(cols, Int32(bits)), panelRow = chunks * (bits == 4 ? 128 : 64)
-        let qpanel = UnsafeMutableRawPointer.allocate(byteCount: useInt8 ? m * panelRow : 1, alignment: 64)
-            .bindMemory(to: Int8.self, capacity: m * panelRow)
-        let unitScales = UnsafeMutablePointer<Float>.allocate(capacity: useInt8 ? m * chunks * 16 : 1)
-        defer { qpanel.deallocate(); unitScales.deallocate() }
-        if useInt8 {
-            graft_int8_quantize_rows(x, m, cols, Int32(bits), groupSize, qpanel, unitScales, sums, padded)
-        } else {
+        let rounded = useInt8 ? RoundedActivations(x, m: m, cols: cols, bits: bits, groupSize: groupSize, sums: sums, padded: padded) : nil
+        defer { sums.deallocate(); panel.deallocate(); rounded?.deallocate() }
+        if !useInt8 {
             for i in 0..<m {
                 let row = x + i * cols
                 for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
@@ -48,7 +45,7 @@ enum QuantizedRowKernel {
                                 rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             // The base kernel, then the adapter's terms on the same outputs (a fused LoRA).
-            if useInt8 { int8Rows(range, operands, bits: bits, panel: qpanel, unitScales: unitScales) }
+            if let rounded { int8Rows(range, operands, bits: bits, lowRank: lowRank, rounded) }
             else if bits == 4 { fourBitRows(range, operands, lowRank: lowRank) } else { eightBitRows(range, operands, lowRank: lowRank) }
             lowRank?.add(x, m: m, rows: range, of: rows, to: out)
         }
