@@ -2,13 +2,15 @@
 # Generation speed of Graft on the same GGUF and prompts: `graft generate --verbose` once for
 # prefill (one token after the prefill prompt) and once for decode; prints one JSON line.
 #   usage: generate_graft.sh MODEL THREADS DECODE_PROMPT PREFILL_PROMPT TOKENS [ADAPTER]
-# With ADAPTER (a run folder or checkpoint), the adapters are fused at load (tool "graft+adapter").
+# With ADAPTER (a run folder or checkpoint), the adapters are fused at load (tool "graft+adapter");
+# with GRAFT_ACTIVATIONS=int8, decoding rounds activations to 8 bits (tool "graft-int8").
 set -euo pipefail
 MODEL=$1 THREADS=$2 DECODE=$3 PREFILL=$4 TOKENS=$5 ADAPTER=${6:-}
 GRAFT=.build/release/graft
 EXTRA=()
 TOOL=graft
 if [ -n "$ADAPTER" ]; then EXTRA=(--adapter "$ADAPTER"); TOOL=graft+adapter; fi
+if [ "${GRAFT_ACTIVATIONS:-float32}" = int8 ]; then EXTRA+=(--activations int8); TOOL=$TOOL-int8; fi
 prefill=$(GRAFT_NUM_THREADS=$THREADS $GRAFT generate --model "$MODEL" "${EXTRA[@]}" --no-chat-template --prompt - \
     --max-tokens 1 --verbose < "$PREFILL" 2>&1 >/dev/null)
 decode=$(GRAFT_NUM_THREADS=$THREADS $GRAFT generate --model "$MODEL" "${EXTRA[@]}" --no-chat-template --prompt - \

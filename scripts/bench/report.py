@@ -84,12 +84,17 @@ if len(sys.argv) > 4:
               "better for speed, lower for memory).\n")
         print("| tool (weights) | decode tok/s | prefill tok/s | peak RSS |")
         print("|---|---|---|---|")
-        rows = [("Graft (Q4_1 as stored)", g), ("llama.cpp (Q4_1 as stored)", ll),
+        gi = gen.get("graft-int8")
+        rows = [("Graft (Q4_1 as stored)", g), ("Graft, `--activations int8`", gi), ("llama.cpp (Q4_1 as stored)", ll),
                 (f"PyTorch {pt['torch'] if pt else ''} + transformers (float32, dequantized)", pt)]
         for name, r in rows:
             if r:
                 print(f"| {name} | {rate(r, 'decode_tokens_per_second', 1)} | {rate(r, 'prefill_tokens_per_second', 0)} | "
                       f"{r['peak_rss_bytes'] / 1e9:.2f} GB |")
+        if gi and ll:
+            print(f"\nGraft with 8-bit activations (llama.cpp also rounds activations to 8 bits) / llama.cpp: decode "
+                  f"**{gi['decode_tokens_per_second'] / ll['decode_tokens_per_second']:.2f}×**; / Graft float32: "
+                  f"{gi['decode_tokens_per_second'] / g['decode_tokens_per_second']:.2f}×.")
         for name, r, targets in [("llama.cpp", ll, "targets: decode ≥ 1.0×, prefill ≥ 1.0×, RSS ≤ 1.2×"),
                                  ("PyTorch", pt, "")]:
             if r:
@@ -161,3 +166,33 @@ if len(sys.argv) > 5:
                   f"**{statistics.median(pairs):.2f}×** [{min(pairs):.2f}–{max(pairs):.2f}] |")
     print("\nCommands: `GraftBench checkpoint bench-out/graft-run/step-N.h5`, `graft fuse --adapter bench-out/graft-run "
           "--output DIR --dtype f32`, `scripts/bench/generate_graft.sh MODEL 2 DECODE PREFILL 256 [bench-out/graft-run]`.")
+
+if len(sys.argv) > 7:
+    curves = {}
+    for path in sys.argv[6:8]:
+        try:
+            report = json.load(open(path))
+        except (OSError, ValueError):
+            continue
+        curves[report["activations"]] = report
+    if curves:
+        first = next(iter(curves.values()))
+        print(f"\n## Batched generation (issue 6): `graft bench`, {first['prompt_tokens']}-token prompts, "
+              f"{first['gen_tokens']} tokens each, {first['threads']} threads\n")
+        print("Generation tok/s, medians [min–max] of rounds that run every batch size once; the speedup over batch 1 "
+              "is taken within each round. MLX's curve is the one the project's seed document reports (another machine).\n")
+        acts = [a for a in ("float32", "int8") if a in curves]
+        print("| batch | " + " | ".join(f"{a}: tok/s | {a}: × batch 1" for a in acts) + " | MLX: × batch 1 |")
+        print("|---|" + "---|---|" * len(acts) + "---|")
+        mlx = {1: "1", 2: "1.6", 4: "2.3", 8: "3.2"}
+        for k, point in enumerate(first["results"]):
+            cells = []
+            for a in acts:
+                p = curves[a]["results"][k]
+                r = p["generation_tokens_per_second"]
+                s = p.get("generation_speedup")
+                cells.append(f"{r['median']:.1f} [{r['min']:.1f}–{r['max']:.1f}]")
+                cells.append(f"{s['median']:.2f} [{s['min']:.2f}–{s['max']:.2f}]" if s else "1")
+            print(f"| {point['batch']} | " + " | ".join(cells) + f" | {mlx.get(point['batch'], '—')} |")
+        print("\nCommands: `graft bench --prompt-tokens 128 --gen-tokens 128 --batch 1,2,4,8 --repeat 3 "
+              "--activations float32|int8 --json`.")
