@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-// The only C in Graft: instructions Swift cannot emit. Swift has no non-temporal store and no
-// software prefetch, and on Linux `Float.squareRoot()` becomes a scalar `sqrtf` call (errno semantics)
-// that never vectorises.
+// The only C in Graft: instructions Swift cannot emit. Swift has no non-temporal store, no
+// software prefetch and no 8-bit dot-product instruction, and on Linux `Float.squareRoot()`
+// becomes a scalar `sqrtf` call (errno semantics) that never vectorises.
 
 /// Copies `count` floats from `source` to `destination` with non-temporal (streaming) stores
 /// where the CPU has them: the destination's cache lines go straight to memory instead of
