@@ -85,7 +85,7 @@ struct ModelSamplingOptions: ParsableArguments {
 }
 
 /// `--activations` help, shared by `generate`, `chat` and `bench`.
-let activationsHelp = "How the decoding kernels read activations: float32 (exact; the default) or int8 (rounded to 8 bits per 32 values as llama.cpp does, on CPUs with AVX-512 VNNI: faster with several sequences, outputs drift from the float ones; the output head stays float32)."
+let activationsHelp = "How the decoding steps' quantized products read activations: float32 (exact; the default) or int8 (rounded to 8 bits per 32 values as llama.cpp does; needs AVX-512 VNNI, see graft env): faster decoding, greedy outputs that part from the float32 ones at near ties. Prompt passes and the output head stay float32."
 
 /// Loads a model file or folder, naming it (and how to get the default) when it is missing.
 func openModel(_ url: URL, quantize: QuantizeOption? = nil) throws -> LoadedModel {
