@@ -18,6 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Measured rounds, each running every batch size once (medians reported, with min–max; the speedup over the first batch size is taken within each round).") var repeats = 3
     @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
     @Option(help: ArgumentHelp(activationsHelp, valueName: "float32|int8")) var activations = ActivationPrecision.float32
+    @Option(help: ArgumentHelp(kvCacheHelp, valueName: "float32|float16")) var kvCache = KVCacheArgument.float32
     @Flag(help: "Print the report as JSON.") var json = false
 
     /// The `--batch` list, checked.
@@ -40,6 +41,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let threads { ComputeThreads.set(threads) }
         let loaded = try openModel(try ModelLocator.resolve(model)).decoding(activations: activations)
+            .caching(as: kvCache.dtype)
         let options = BenchmarkOptions(promptTokens: promptTokens, generatedTokens: genTokens, batchSizes: try batchSizes(),
                                        repeats: repeats)
         let report = try GenerationBenchmark.run(loaded, options: options) { printError($0) }

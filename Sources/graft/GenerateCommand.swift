@@ -17,6 +17,7 @@ struct ModelSamplingOptions: ParsableArguments {
     @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores or GRAFT_NUM_THREADS).") var threads: Int?
     @Option(help: ArgumentHelp(activationsHelp, valueName: "float32|int8")) var activations = ActivationPrecision.float32
+    @Option(help: ArgumentHelp(kvCacheHelp, valueName: "float32|float16")) var kvCache = KVCacheArgument.float32
     @Flag(help: "Print load time, token counts, speeds and peak memory to stderr.") var verbose = false
     @Option(help: "LoRA adapters to apply: a checkpoint (.h5), a run folder, a PEFT or mlx-lm folder, or a GGUF LoRA.")
     var adapter: String?
@@ -70,7 +71,7 @@ struct ModelSamplingOptions: ParsableArguments {
                 }
             }
         }
-        loaded = loaded.decoding(activations: activations)
+        loaded = loaded.decoding(activations: activations).caching(as: kvCache.dtype)
         if verbose {
             if activations == .int8 && !ActivationPrecision.int8Available {
                 printError("--activations int8: this CPU has no AVX-512 VNNI; decoding reads float32")
@@ -83,9 +84,6 @@ struct ModelSamplingOptions: ParsableArguments {
         return loaded
     }
 }
-
-/// `--activations` help, shared by `generate`, `chat` and `bench`.
-let activationsHelp = "How the decoding steps' quantized products read activations: float32 (exact; the default) or int8 (rounded to 8 bits per 32 values as llama.cpp does; needs AVX-512 VNNI, see graft env): faster decoding, greedy outputs that part from the float32 ones at near ties. Prompt passes and the output head stay float32."
 
 /// Loads a model file or folder, naming it (and how to get the default) when it is missing.
 func openModel(_ url: URL, quantize: QuantizeOption? = nil) throws -> LoadedModel {

@@ -53,6 +53,7 @@ final class BatchCLITests: XCTestCase {
         XCTAssertEqual(report["repeats"] as? Int, 1)
         XCTAssertEqual(report["threads"] as? Int, 2)
         XCTAssertEqual(report["activations"] as? String, "float32")
+        XCTAssertEqual(report["kv_cache"] as? String, "float32")
         let results = try XCTUnwrap(report["results"] as? [[String: Any]])
         XCTAssertEqual(results.map { $0["batch"] as? Int }, [1, 2])
         for point in results {

@@ -33,6 +33,20 @@ final class GenerateCLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--activations") && bad.stderr.contains("int8"), bad.stderr)
     }
 
+    /// `--kv-cache float16` keeps the cache in halves: the France answer is unchanged; a type the
+    /// cache cannot hold is refused.
+    func testFloat16KVCacheOption() throws {
+        _ = try LlamaTestSupport.model()
+        let reference = try LlamaTestSupport.reference().stopAtEOS
+        let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", reference.messages![0].content,
+                             "--kv-cache", "float16"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, reference.greedyText + "\n")
+        let bad = try graft(["generate", "--prompt", "x", "--kv-cache", "int8"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--kv-cache") && bad.stderr.contains("float16"), bad.stderr)
+    }
+
     func testGeneratePlainPromptFromStandardInput() throws {
         _ = try LlamaTestSupport.model()
         let c = try LlamaTestSupport.reference().cases[1]

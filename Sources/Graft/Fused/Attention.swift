@@ -49,6 +49,21 @@ struct Attention: Primitive {
         let q = inputs[0], k = inputs[1], v = inputs[2]
         let (b, hq, t, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (hkv, s, dv) = (k.shape[1], k.shape[2], v.shape[3])
+        if k.dtype == .float16 {
+            // A float16 KV cache under float32 queries: widened as read when decoding, copied
+            // into float32 for the GEMMs of a pass with several queries.
+            if t == 1 {
+                Attention.runSingleQuery(q.pointer(Float.self), k.pointer(Float16.self), v.pointer(Float16.self),
+                                         out.pointer(Float.self), b: b, hq: hq, hkv: hkv, s: s, d: d, dv: dv,
+                                         scale: Float(scale), keyLengths: keyLengths)
+            } else {
+                let kf = Self.widened(k), vf = Self.widened(v)
+                defer { kf.deallocate(); vf.deallocate() }
+                Attention.run(q.pointer(Float.self), kf, vf, out.pointer(Float.self), b: b, hq: hq, hkv: hkv, t: t, s: s,
+                              d: d, dv: dv, scale: Float(scale), causal: causal, keyLengths: keyLengths)
+            }
+            return out
+        }
         dispatchFloat(q.dtype, name, {
             if t == 1 {
                 Attention.runSingleQuery(q.pointer(Float.self), k.pointer(Float.self), v.pointer(Float.self),
@@ -65,6 +80,17 @@ struct Attention: Primitive {
                           keyLengths: keyLengths)
         })
         return out
+    }
+
+    /// A float32 copy of a float16 node's values (the caller deallocates it).
+    static func widened(_ x: Node) -> UnsafeMutablePointer<Float> {
+        let count = x.count, source = SendPtr(x.pointer(Float16.self))
+        let target = SendPtr(UnsafeMutablePointer<Float>.allocate(capacity: count))
+        Parallel.forEach(count / 8, costPerItem: 8) { r in
+            for i in r { UnsafeMutableRawPointer(target.p + i &* 8).storeBytes(of: Float16.lanes(source.p, i &* 8), as: SIMD8<Float>.self) }
+        }
+        for i in (count / 8 * 8)..<count { target.p[i] = Float(source.p[i]) }
+        return target.p
     }
 
     /// The same computation from primitives (used to differentiate).
@@ -109,15 +135,18 @@ extension Tensor {
     ///
     /// `keyLengths`, when given, holds one count per batch row: row b attends to its first
     /// `keyLengths[b]` keys only (each in `1...S`, and `≥ T` when causal), so k and v may be
-    /// preallocated storage longer than the keys written so far.
+    /// preallocated storage longer than the keys written so far. `k` and `v` may be float16
+    /// under a float32 `q` (a float16 KV cache; not differentiable).
     public static func attention(q: Tensor, k: Tensor, v: Tensor, scale: Double? = nil, causal: Bool = true,
                                  keyLengths: [Int]? = nil) -> Tensor {
-        let ok = q.ndim == 4 && k.ndim == 4 && v.ndim == 4 && q.dtype == k.dtype && k.dtype == v.dtype &&
+        // float16 keys and values (a float16 KV cache) go with float32 queries (not differentiable).
+        let halfCache = q.dtype == .float32 && k.dtype == .float16
+        let ok = q.ndim == 4 && k.ndim == 4 && v.ndim == 4 && (q.dtype == k.dtype || halfCache) && k.dtype == v.dtype &&
             q.dtype.isFloatingCompute && q.shape[0] == k.shape[0] && k.shape[0] == v.shape[0] &&
             q.shape[3] == k.shape[3] && k.shape[1] == v.shape[1] && k.shape[2] == v.shape[2] &&
             k.shape[1] > 0 && q.shape[1] % k.shape[1] == 0 && (!causal || q.shape[2] <= k.shape[2])
         guard ok else {
-            return failed(GraftError("attention", "q \(q.shape), k \(k.shape), v \(v.shape) (\(q.dtype)) do not fit [B,Hq,T,D], [B,Hkv,S,D], [B,Hkv,S,Dv] with Hq % Hkv == 0 and T ≤ S"))
+            return failed(GraftError("attention", "q \(q.shape) \(q.dtype), k \(k.shape) \(k.dtype), v \(v.shape) \(v.dtype) do not fit [B,Hq,T,D], [B,Hkv,S,D], [B,Hkv,S,Dv] with Hq % Hkv == 0, T ≤ S and one dtype (or float16 k and v under float32 q)"))
         }
         if let keyLengths {
             let lowest = causal ? Swift.max(1, q.shape[2]) : 1

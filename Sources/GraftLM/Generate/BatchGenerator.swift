@@ -48,7 +48,8 @@ public struct BatchGenerator {
         }
         let longest = prompts.map(\.count).max()!
         let cache = KVCache(layerCount: model.config.layerCount, batchSize: prompts.count,
-                            initialCapacity: KVCache.initialCapacity(prompt: longest, maxTokens: options.maxTokens))
+                            initialCapacity: KVCache.initialCapacity(prompt: longest, maxTokens: options.maxTokens),
+                            dtype: model.kvCacheType)
         var statistics = BatchGenerationStatistics()
         statistics.sequences = prompts.count
         statistics.promptTokens = prompts.reduce(0) { $0 + $1.count }

@@ -57,6 +57,8 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
     public var threads: Int
     /// How the blocks' projections read their activations while decoding (`float32`, `int8`).
     public var activations: String
+    /// The KV cache's element type (`float32`, `float16`).
+    public var kvCache: String
     /// Tokens in each synthetic prompt.
     public var promptTokens: Int
     /// Tokens generated per sequence.
@@ -78,7 +80,7 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
     public var table: String {
         func mb(_ bytes: Int) -> String { String(format: "%.0f", Double(bytes) / 1e6) }
         let first = results.first.map { "batch \($0.batch)" } ?? ""
-        var lines = ["\(model) (\(threads) threads, \(activations) activations): prompts of \(promptTokens) tokens, \(genTokens) generated per sequence, median [min–max] of \(repeats) run\(repeats == 1 ? "" : "s")",
+        var lines = ["\(model) (\(threads) threads, \(activations) activations, \(kvCache) KV cache): prompts of \(promptTokens) tokens, \(genTokens) generated per sequence, median [min–max] of \(repeats) run\(repeats == 1 ? "" : "s")",
                      "batch  prompt tok/s            generation tok/s        × \(first) (same round)".padding(toLength: 80, withPad: " ", startingAt: 0)
                         + "first token s          peak tensors MB  peak RSS MB"]
         for p in results {

@@ -20,7 +20,7 @@ public final class ChatSession {
         generator = Generator(loaded)
         systemMessage = system.map { ChatMessage(role: "system", content: $0) }
         messages = systemMessage.map { [$0] } ?? []
-        cache = KVCache(layerCount: loaded.model.config.layerCount)
+        cache = KVCache(layerCount: loaded.model.config.layerCount, dtype: loaded.model.kvCacheType)
     }
 
     /// Positions currently held in the KV cache.

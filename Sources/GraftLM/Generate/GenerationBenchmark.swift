@@ -94,7 +94,8 @@ public enum GenerationBenchmark {
                 peakTensorBytes: runs[k].map(\.peakTensorBytes).max()!, peakResidentBytes: peakResident[k])
         }
         return BenchmarkReport(model: loaded.file.path, threads: ComputeThreads.count,
-                               activations: loaded.model.decodingActivations.rawValue, promptTokens: options.promptTokens,
+                               activations: loaded.model.decodingActivations.rawValue,
+                               kvCache: loaded.model.kvCacheType.rawValue, promptTokens: options.promptTokens,
                                genTokens: options.generatedTokens, repeats: options.repeats, results: points)
     }
 }

@@ -68,7 +68,8 @@ public struct Generator {
         var sequence = try DecodingSequence(prompt: prompt, options: options, stops: options.stopTokenIDs ?? loaded.stopTokenIDs,
                                             tokenizer: loaded.tokenizer)
         let cache = cache ?? KVCache(layerCount: model.config.layerCount,
-                                     initialCapacity: KVCache.initialCapacity(prompt: prompt.count, maxTokens: options.maxTokens))
+                                     initialCapacity: KVCache.initialCapacity(prompt: prompt.count, maxTokens: options.maxTokens),
+                                     dtype: model.kvCacheType)
         guard cache.batchSize == 1 else {
             throw ModelError.invalidInput("the KV cache holds \(cache.batchSize) sequences; Generator runs one (see BatchGenerator)")
         }

@@ -12,6 +12,10 @@ import Graft
 /// Rows may hold different lengths (ragged prompts of a batch); the model then rotates each
 /// row's new queries and keys from that row's own length. After a pass, evaluate ``state``
 /// with the logits (``LlamaModel/step(_:cache:lastPositionOnly:)`` does).
+///
+/// Storage is float32, or float16 (llama.cpp's default cache type): half the memory and half
+/// the bytes attention streams per step; keys and values are rounded to float16 as they are
+/// written and widened back as attention reads them.
 public final class KVCache {
     /// Number of layers the cache holds.
     public let layerCount: Int
@@ -23,15 +27,20 @@ public final class KVCache {
     public private(set) var capacity = 0
     /// Smallest capacity allocated at the first pass.
     public let initialCapacity: Int
+    /// The storage's element type: `.float32` or `.float16`.
+    public let dtype: DType
     private var keys: [Tensor?]
     private var values: [Tensor?]
     /// Positions each row gains when the pass in progress commits.
     private var pending: [Int]?
 
     /// An empty cache for a model with `layerCount` layers and `batchSize` sequences. Storage is
-    /// allocated at the first pass, for at least `initialCapacity` positions.
-    public init(layerCount: Int, batchSize: Int = 1, initialCapacity: Int = 128) {
+    /// allocated at the first pass, for at least `initialCapacity` positions, as `dtype`
+    /// (`.float32` or `.float16`).
+    public init(layerCount: Int, batchSize: Int = 1, initialCapacity: Int = 128, dtype: DType = .float32) {
         precondition(batchSize >= 1 && initialCapacity >= 1, "KVCache: batch size and capacity must be ≥ 1")
+        precondition(dtype == .float32 || dtype == .float16, "KVCache: storage must be float32 or float16, not \(dtype)")
+        self.dtype = dtype
         self.layerCount = layerCount
         self.batchSize = batchSize
         self.initialCapacity = initialCapacity
@@ -79,12 +88,13 @@ public final class KVCache {
         }
         func storage(_ old: Tensor?, like update: Tensor) -> Tensor {
             let (b, h, d) = (update.dim(0), update.dim(1), update.dim(3))
-            guard let old else { return Tensor.zeros([b, h, capacity, d], dtype: update.dtype) }
+            guard let old else { return Tensor.zeros([b, h, capacity, d], dtype: dtype) }
             if old.dim(2) == capacity { return old }
-            return Tensor.concatenate([old, Tensor.zeros([b, h, capacity - old.dim(2), d], dtype: update.dtype)], axis: 2)
+            return Tensor.concatenate([old, Tensor.zeros([b, h, capacity - old.dim(2), d], dtype: dtype)], axis: 2)
         }
-        let k = storage(keys[layer], like: newKeys).cacheWrite(newKeys, at: lengths)
-        let v = storage(values[layer], like: newValues).cacheWrite(newValues, at: lengths)
+        func stored(_ update: Tensor) -> Tensor { update.dtype == dtype ? update : update.astype(dtype) }
+        let k = storage(keys[layer], like: newKeys).cacheWrite(stored(newKeys), at: lengths)
+        let v = storage(values[layer], like: newValues).cacheWrite(stored(newValues), at: lengths)
         keys[layer] = k
         values[layer] = v
         return (k, v, lengths.map { $0 + t })

@@ -29,6 +29,9 @@ public struct LlamaModel {
     /// validation, scoring) and the output head always read float32: rounding the head's input
     /// alone changed SmolLM2's greedy answer to "What is the capital of France?".
     public var decodingActivations: ActivationPrecision = .float32
+    /// The element type of the KV caches the generators make for this model: `.float32` (the
+    /// default) or `.float16` (llama.cpp's default; half the cache memory and attention traffic).
+    public var kvCacheType: DType = .float32
 
     /// The token embedding `[vocabulary, hidden]` (dense or packed), also the tied head.
     let embedding: LinearWeights
@@ -78,6 +81,7 @@ public struct LlamaModel {
     public func withParameters(_ tree: ParameterTree) throws -> LlamaModel {
         var model = try LlamaModel(config: config, parameters: tree, ropeConvention: ropeConvention, source: source)
         model.decodingActivations = decodingActivations
+        model.kvCacheType = kvCacheType
         return model
     }
 

@@ -44,6 +44,14 @@ public struct LoadedModel {
         return replacingModel(model)
     }
 
+    /// The same model with generation keeping its keys and values as `dtype` (`.float32` or
+    /// `.float16`; see ``LlamaModel/kvCacheType``).
+    public func caching(as dtype: DType) -> LoadedModel {
+        var model = self.model
+        model.kvCacheType = dtype
+        return replacingModel(model)
+    }
+
     /// The same tokenizer and template over another model (e.g. one with adapters fused in).
     public func replacingModel(_ model: LlamaModel) -> LoadedModel {
         LoadedModel(model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, file: file, adapters: adapters)

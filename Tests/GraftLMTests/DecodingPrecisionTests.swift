@@ -3,12 +3,13 @@ import Graft
 import GraftLM
 import XCTest
 
-/// Decoding with the blocks' activations rounded to 8 bits (`decodingActivations = .int8`, the
-/// rounding llama.cpp applies inside its quantized products) on the real model: along
-/// llama.cpp's own greedy continuations (fixtures of LlamaCppInteropTests) it lands as close to
-/// llama.cpp's logits as exact float32 arithmetic (transformers) does, and batched decoding
-/// still gives each sequence its batch-1 tokens.
-final class Int8DecodingTests: XCTestCase {
+/// Decoding with reduced precision on the real model: the blocks' activations rounded to 8 bits
+/// (`decodingActivations = .int8`, the rounding llama.cpp applies inside its quantized
+/// products) and a float16 KV cache (`kvCacheType`, llama.cpp's default cache type). Along
+/// llama.cpp's own greedy continuations (fixtures of LlamaCppInteropTests) each lands as close
+/// to llama.cpp's logits as exact float32 arithmetic (transformers) does, and batched decoding
+/// with int8 activations still gives each sequence its batch-1 tokens.
+final class DecodingPrecisionTests: XCTestCase {
     override func setUp() {
         super.setUp()
         Parallel.setThreads(2)
@@ -17,7 +18,7 @@ final class Int8DecodingTests: XCTestCase {
     /// Logits at every step of `c`'s tool path, decoding one token per pass (so every product
     /// runs in the decoding kernel, where the rounding happens).
     func logitsDecodingOneByOne(_ c: GreedyReference.Case, model: LlamaModel) throws -> [[Float]] {
-        let cache = KVCache(layerCount: model.config.layerCount)
+        let cache = KVCache(layerCount: model.config.layerCount, dtype: model.kvCacheType)
         var rows: [[Float]] = []
         for (position, token) in (c.promptIDs + c.greedyIDs.dropLast()).enumerated() {
             let logits = try model.step([token], cache: cache)
@@ -51,6 +52,42 @@ final class Int8DecodingTests: XCTestCase {
             let moved = zip(exactLogits.joined(), roundedLogits.joined()).map { abs($0 - $1) }.max()!
             XCTAssertGreaterThan(moved, 0.01, c.name)
         }
+    }
+
+    /// A float16 KV cache (and both reductions together) along llama.cpp's paths, as above.
+    func testFloat16CacheIsAsCloseToLlamaCppAsFloat32() throws {
+        let loaded = try LlamaTestSupport.model()
+        let reference = try LlamaCppReference.load()
+        var half = loaded.model
+        half.kvCacheType = .float16
+        var both = half
+        both.decodingActivations = .int8
+        for c in reference.base {
+            let float32 = try XCTUnwrap(c.float32Distance)
+            let exactLogits = try logitsDecodingOneByOne(c, model: loaded.model)
+            // Slack over transformers' distance (max, mean); measured: float16 cache +0.007 and
+            // +0.0004, with int8 activations too +0.31 and +0.035 (france).
+            for (label, model, slack) in [("float16 cache", half, (Float(0.05), Float(0.01))),
+                                          ("float16 cache + int8", both, (0.45, 0.06))] {
+                if model.decodingActivations == .int8 && !ActivationPrecision.int8Available { continue }
+                let logits = try logitsDecodingOneByOne(c, model: model)
+                let path = GreedyReference.compare(c, graftLogits: logits)
+                print("\(c.name), \(label): |Δlogit| to llama.cpp max \(path.maxLogitDifference) mean \(path.meanLogitDifference) (transformers \(float32.maxAbs), \(float32.meanAbs)); argmax differs at \(path.disagreements.map(\.step))")
+                XCTAssertLessThan(path.maxLogitDifference, float32.maxAbs + slack.0, "\(c.name), \(label)")
+                XCTAssertLessThan(path.meanLogitDifference, float32.meanAbs + slack.1, "\(c.name), \(label)")
+                for d in path.disagreements {
+                    XCTAssertLessThan(d.toolMargin ?? .infinity, LlamaCppInteropTests.tieMargin, "\(c.name), \(label): step \(d.step)")
+                }
+                let moved = zip(exactLogits.joined(), logits.joined()).map { abs($0 - $1) }.max()!
+                XCTAssertGreaterThan(moved, 1e-4, "\(c.name), \(label): the cache must hold rounded values")
+            }
+        }
+        let cache = KVCache(layerCount: half.config.layerCount, dtype: .float16)
+        _ = try half.step([1, 2, 3], cache: cache)
+        let wide = KVCache(layerCount: half.config.layerCount)
+        _ = try loaded.model.step([1, 2, 3], cache: wide)
+        XCTAssertEqual(cache.byteCount * 2, wide.byteCount)
+        XCTAssertTrue(cache.state.allSatisfy { $0.dtype == .float16 })
     }
 
     /// A ragged batch of four decoded with int8 activations: each sequence starts with the 16

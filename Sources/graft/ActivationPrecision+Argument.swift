@@ -1,5 +1,0 @@
-import ArgumentParser
-import Graft
-
-/// `--activations float32|int8`.
-extension ActivationPrecision: ExpressibleByArgument {}
