@@ -6,7 +6,7 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] [--int8] | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] [--int8] | attention | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -159,6 +159,25 @@ func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool, hugePages: Bool, a
     }
 }
 
+/// Attention of one decoding step of SmolLM2-135M (30 layers, 9 query heads on 3 KV heads of 64
+/// values) over a cache of `positions` stored positions per sequence, for 1 and 8 sequences,
+/// with float32 and float16 keys and values: milliseconds per step.
+func benchAttention(positions: Int) {
+    let (hq, hkv, d, capacity) = (9, 3, 64, positions + 64)
+    for b in [1, 8] {
+        for dtype in [DType.float32, .float16] {
+            let q = Tensor.normal([b, hq, 1, d], key: RandomKey(seed: 1))
+            let k = Tensor.normal([b, hkv, capacity, d], key: RandomKey(seed: 2)).astype(dtype)
+            let v = Tensor.normal([b, hkv, capacity, d], key: RandomKey(seed: 3)).astype(dtype)
+            eval(q, k, v)
+            let lengths = Array(repeating: positions, count: b)
+            let t = best(5) { for _ in 0..<30 { eval(Tensor.attention(q: q, k: k, v: v, causal: true, keyLengths: lengths)) } }
+            emit(["bench": "decode_attention", "sequences": b, "positions": positions, "cache": dtype.rawValue,
+                  "threads": Parallel.threads, "ms_per_step": t * 1000])
+        }
+    }
+}
+
 let args = CommandLine.arguments.dropFirst()
 let steps = args.firstIndex(of: "--steps").flatMap { Int(args[args.index(after: $0)]) } ?? 50
 switch args.first ?? "all" {
@@ -171,6 +190,7 @@ case "decode-step":
     benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"),
                     perShape: args.contains("--per-shape"), hugePages: args.contains("--huge-pages"),
                     activations: args.contains("--int8") ? .int8 : .float32)
+case "attention": benchAttention(positions: args.firstIndex(of: "--positions").flatMap { Int(args[args.index(after: $0)]) } ?? 640)
 case "checkpoint": try! benchCheckpoint(String(args[args.index(after: args.startIndex)]))
 default:
     benchMatmul()

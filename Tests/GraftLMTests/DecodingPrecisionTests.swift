@@ -8,7 +8,7 @@ import XCTest
 /// products) and a float16 KV cache (`kvCacheType`, llama.cpp's default cache type). Along
 /// llama.cpp's own greedy continuations (fixtures of LlamaCppInteropTests) each lands as close
 /// to llama.cpp's logits as exact float32 arithmetic (transformers) does, and batched decoding
-/// with int8 activations still gives each sequence its batch-1 tokens.
+/// with int8 activations stays near each sequence decoded alone.
 final class DecodingPrecisionTests: XCTestCase {
     override func setUp() {
         super.setUp()
@@ -90,22 +90,42 @@ final class DecodingPrecisionTests: XCTestCase {
         XCTAssertTrue(cache.state.allSatisfy { $0.dtype == .float16 })
     }
 
-    /// A ragged batch of four decoded with int8 activations: each sequence starts with the 16
-    /// tokens of its batch-1 int8 generation. Each activation row is rounded on its own, but
-    /// the float kernels around the products sum in another order for another block of rows,
-    /// and a last-bit difference that moves a value across a rounding boundary grows: "plain"
-    /// parts at token 20 at a near tie (float32 decoding keeps all 24).
-    func testInt8BatchMatchesSingleSequences() throws {
+    /// A ragged batch of four decoded with int8 activations, teacher-forced along transformers'
+    /// greedy ids: at every step each row's logits stay within 5% of the largest |logit| of its
+    /// batch-1 run (measured: 2.8%, the size of the rounding's own effect; float32 decoding:
+    /// within 1e-4, measured 3e-6; rows mixed up would differ by far more). Each activation row is
+    /// rounded on its own, but the float kernels around the products sum in another order for
+    /// another block of rows, and a last-bit difference that moves a value across a rounding
+    /// boundary changes it by a whole step, which then spreads; free-running greedy ids part
+    /// at the first near tie.
+    func testBatchStaysNearSingleSequences() throws {
         try XCTSkipUnless(ActivationPrecision.int8Available, "no AVX-512 VNNI on this CPU")
-        let loaded = try LlamaTestSupport.model().decoding(activations: .int8)
+        var model = try LlamaTestSupport.model().model
         let reference = try LlamaTestSupport.reference()
         let cases = reference.cases + [reference.stopAtEOS]
-        let options = GenerationOptions(maxTokens: 24, stopTokenIDs: [])
-        let batch = try BatchGenerator(loaded).generate(prompts: cases.map(\.promptIDs), options: options)
-        for (c, result) in zip(cases, batch.results) {
-            let alone = try Generator(loaded).generate(prompt: c.promptIDs, options: options)
-            XCTAssertEqual(result.tokens.count, 24, c.name)
-            XCTAssertEqual(result.tokens.prefix(16), alone.tokens.prefix(16), c.name)
+        let steps = cases.map(\.greedyIDs.count).min()! - 1  // 7: "france" ends at EOS after 8
+        let vocabulary = model.config.vocabularySize
+        for (activations, bound) in [(ActivationPrecision.float32, Float(1e-4)), (.int8, 0.05)] {
+            model.decodingActivations = activations
+            let batchCache = KVCache(layerCount: model.config.layerCount, batchSize: cases.count)
+            var batchLogits = [try model.step(rows: cases.map(\.promptIDs), cache: batchCache).toArray(as: Float.self)]
+            for s in 0..<steps {
+                batchLogits.append(try model.step(rows: cases.map { [$0.greedyIDs[s]] }, cache: batchCache).toArray(as: Float.self))
+            }
+            var worst: Float = 0
+            for (row, c) in cases.enumerated() {
+                let cache = KVCache(layerCount: model.config.layerCount)
+                var alone = [try model.step(c.promptIDs, cache: cache).toArray(as: Float.self)]
+                for s in 0..<steps { alone.append(try model.step([c.greedyIDs[s]], cache: cache).toArray(as: Float.self)) }
+                for (s, expected) in alone.enumerated() {
+                    let got = batchLogits[s][(row * vocabulary)..<((row + 1) * vocabulary)]
+                    let scale = expected.map { abs($0) }.max()!
+                    let difference = zip(got, expected).map { abs($0 - $1) }.max()!
+                    worst = max(worst, difference / scale)
+                    XCTAssertLessThan(difference, bound * scale, "\(activations): \(c.name), step \(s)")
+                }
+            }
+            print("\(activations): batch of \(cases.count) against batch-1 runs, largest |Δlogit| / max |logit| \(worst)")
         }
     }
 }

@@ -22,7 +22,16 @@ extension Attention {
                 // The query sits after every stored key of its row, so all of them are visible.
                 let n = keyLengths?[batch] ?? s
                 let query = qs.p + item * d, keys = ks.p + kvHead * s * d, values = vs.p + kvHead * s * dv
-                for j in 0..<n { scores[j] = scale * dot(query, keys + j * d, count: d) }
+                var j = 0
+                if d % 8 == 0 {
+                    let lanesScale = SIMD8<Float>(repeating: scale)
+                    while j &+ 8 <= n {
+                        UnsafeMutableRawPointer(scores + j).storeBytes(of: lanesScale * eightDots(query, keys + j &* d, d: d),
+                                                                       as: SIMD8<Float>.self)
+                        j &+= 8
+                    }
+                }
+                while j < n { scores[j] = scale * dot(query, keys + j * d, count: d); j &+= 1 }
                 let largest = Float.maximum(scores, count: n)
                 Float.exponentials(scores, minus: largest, into: scores, count: n)
                 let sum = Float(Float.sumInFloat64(scores, count: n)), inverse = sum > 0 ? 1 / sum : 0
@@ -35,6 +44,40 @@ extension Attention {
                 }
             }
         }
+    }
+
+    /// The dot products of `query` with the 8 consecutive stored rows at `keys` (`d` values each,
+    /// a multiple of 8): one accumulator per row, then one transposing sum for all eight (a lane
+    /// sum per key cost about as much as its eight multiply-adds).
+    @inline(__always)
+    static func eightDots<E: QuantizationScale>(_ query: UnsafeMutablePointer<Float>, _ keys: UnsafeMutablePointer<E>,
+                                                d: Int) -> SIMD8<Float> {
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+        var i = 0
+        while i < d {
+            let x = UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self), row = keys + i
+            a0.addProduct(x, E.lanes(row, 0)); a1.addProduct(x, E.lanes(row, d))
+            a2.addProduct(x, E.lanes(row, 2 &* d)); a3.addProduct(x, E.lanes(row, 3 &* d))
+            a4.addProduct(x, E.lanes(row, 4 &* d)); a5.addProduct(x, E.lanes(row, 5 &* d))
+            a6.addProduct(x, E.lanes(row, 6 &* d)); a7.addProduct(x, E.lanes(row, 7 &* d))
+            i &+= 8
+        }
+        return transposedSums(a0, a1, a2, a3, a4, a5, a6, a7)
+    }
+
+    /// Lane k of the result = the sum of the lanes of the k-th argument.
+    @inline(__always)
+    static func transposedSums(_ a0: SIMD8<Float>, _ a1: SIMD8<Float>, _ a2: SIMD8<Float>, _ a3: SIMD8<Float>,
+                               _ a4: SIMD8<Float>, _ a5: SIMD8<Float>, _ a6: SIMD8<Float>, _ a7: SIMD8<Float>) -> SIMD8<Float> {
+        // Halves added: four partial sums per argument, two arguments per vector.
+        @inline(__always) func halves(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8(lowHalf: x.lowHalf, highHalf: y.lowHalf) + SIMD8(lowHalf: x.highHalf, highHalf: y.highHalf)
+        }
+        // Neighbours added: half the partial sums per argument, twice the arguments per vector.
+        @inline(__always) func pairs(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8(lowHalf: x.evenHalf, highHalf: y.evenHalf) + SIMD8(lowHalf: x.oddHalf, highHalf: y.oddHalf)
+        }
+        return pairs(pairs(halves(a0, a1), halves(a2, a3)), pairs(halves(a4, a5), halves(a6, a7)))
     }
 
     /// `x · y` for a float32 `x` and a stored row `y` of `count` values.

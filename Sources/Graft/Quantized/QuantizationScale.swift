@@ -12,8 +12,12 @@ extension QuantizationScale {
     @inline(__always)
     static func lanes(_ p: UnsafeMutablePointer<Self>, _ offset: Int) -> SIMD8<Float> {
         let raw = UnsafeRawPointer(p + offset)
-        return Self.self == Float.self ? raw.loadUnaligned(as: SIMD8<Float>.self)
-            : SIMD8<Float>(raw.loadUnaligned(as: SIMD8<Float16>.self))
+        if Self.self == Float.self { return raw.loadUnaligned(as: SIMD8<Float>.self) }
+        // Element by element, which LLVM folds into one `vcvtph2ps`: the vector initialiser
+        // `SIMD8<Float>(SIMD8<Float16>)` stayed an out-of-line call inside attention's loops.
+        let h = raw.loadUnaligned(as: SIMD8<Float16>.self)
+        return SIMD8<Float>(Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]),
+                            Float(h[4]), Float(h[5]), Float(h[6]), Float(h[7]))
     }
 }
 
