@@ -39,11 +39,12 @@ done
 OMP_NUM_THREADS=$THREADS "$VENV/bin/python" scripts/bench/generate_torch.py --model "$MODEL" --threads "$THREADS" \
     --decode-prompt $PROMPTS/decode.txt --prefill-prompt $PROMPTS/prefill.txt --tokens 256 2>/dev/null | tee -a bench-out/generate.jsonl
 
-# Batched generation (issue 6): graft bench's curve (rounds of batch 1, 2, 4, 8), with float32
-# and with 8-bit activations.
-for act in float32 int8; do
+# Batched generation (issue 6): graft bench's curve (rounds of batch 1, 2, 4, 8): float32, 8-bit
+# activations, and 8-bit activations with a float16 KV cache.
+for setting in float32:float32 int8:float32 int8:float16; do
     GRAFT_NUM_THREADS=$THREADS .build/release/graft bench --model "$MODEL" --prompt-tokens 128 --gen-tokens 128 \
-        --batch 1,2,4,8 --repeat 3 --activations $act --json 2>/dev/null > bench-out/batch-$act.json
+        --batch 1,2,4,8 --repeat 3 --activations "${setting%%:*}" --kv-cache "${setting##*:}" --json 2>/dev/null \
+        > "bench-out/batch-${setting%%:*}-${setting##*:}.json"
 done
 
 # LoRA training: the quickstart settings with a constant learning rate (scripts/bench/lora_bench.yaml).
@@ -95,5 +96,6 @@ for round in 1 2 3 4 5 6 7; do
 done
 
 "$VENV/bin/python" scripts/bench/report.py bench-out/graft.jsonl bench-out/torch.jsonl bench-out/train.jsonl \
-    bench-out/generate.jsonl bench-out/tuned.jsonl bench-out/batch-float32.json bench-out/batch-int8.json > BENCHMARKS.md
+    bench-out/generate.jsonl bench-out/tuned.jsonl bench-out/batch-float32-float32.json bench-out/batch-int8-float32.json \
+    bench-out/batch-int8-float16.json > BENCHMARKS.md
 cat BENCHMARKS.md

@@ -167,32 +167,32 @@ if len(sys.argv) > 5:
     print("\nCommands: `GraftBench checkpoint bench-out/graft-run/step-N.h5`, `graft fuse --adapter bench-out/graft-run "
           "--output DIR --dtype f32`, `scripts/bench/generate_graft.sh MODEL 2 DECODE PREFILL 256 [bench-out/graft-run]`.")
 
-if len(sys.argv) > 7:
-    curves = {}
-    for path in sys.argv[6:8]:
+if len(sys.argv) > 6:
+    curves = []
+    for path in sys.argv[6:]:
         try:
             report = json.load(open(path))
         except (OSError, ValueError):
             continue
-        curves[report["activations"]] = report
+        curves.append((f"{report['activations']} + {report.get('kv_cache', 'float32')} cache", report))
     if curves:
-        first = next(iter(curves.values()))
+        first = curves[0][1]
         print(f"\n## Batched generation (issue 6): `graft bench`, {first['prompt_tokens']}-token prompts, "
               f"{first['gen_tokens']} tokens each, {first['threads']} threads\n")
-        print("Generation tok/s, medians [min–max] of rounds that run every batch size once; the speedup over batch 1 "
-              "is taken within each round. MLX's curve is the one the project's seed document reports (another machine).\n")
-        acts = [a for a in ("float32", "int8") if a in curves]
-        print("| batch | " + " | ".join(f"{a}: tok/s | {a}: × batch 1" for a in acts) + " | MLX: × batch 1 |")
-        print("|---|" + "---|---|" * len(acts) + "---|")
+        print("Generation tok/s by activations and KV cache, medians [min–max] of rounds that run every batch size "
+              "once; the speedup over batch 1 is taken within each round. MLX's curve is the one the project's seed "
+              "document reports (another machine).\n")
+        print("| batch | " + " | ".join(f"{label}: tok/s | × batch 1" for label, _ in curves) + " | MLX: × batch 1 |")
+        print("|---|" + "---|---|" * len(curves) + "---|")
         mlx = {1: "1", 2: "1.6", 4: "2.3", 8: "3.2"}
         for k, point in enumerate(first["results"]):
             cells = []
-            for a in acts:
-                p = curves[a]["results"][k]
+            for _, report in curves:
+                p = report["results"][k]
                 r = p["generation_tokens_per_second"]
                 s = p.get("generation_speedup")
                 cells.append(f"{r['median']:.1f} [{r['min']:.1f}–{r['max']:.1f}]")
                 cells.append(f"{s['median']:.2f} [{s['min']:.2f}–{s['max']:.2f}]" if s else "1")
             print(f"| {point['batch']} | " + " | ".join(cells) + f" | {mlx.get(point['batch'], '—')} |")
         print("\nCommands: `graft bench --prompt-tokens 128 --gen-tokens 128 --batch 1,2,4,8 --repeat 3 "
-              "--activations float32|int8 --json`.")
+              "--activations float32|int8 --kv-cache float32|float16 --json`.")
