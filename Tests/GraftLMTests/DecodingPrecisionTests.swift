@@ -66,7 +66,7 @@ final class DecodingPrecisionTests: XCTestCase {
             let float32 = try XCTUnwrap(c.float32Distance)
             let exactLogits = try logitsDecodingOneByOne(c, model: loaded.model)
             // Slack over transformers' distance (max, mean); measured: float16 cache +0.007 and
-            // +0.0004, with int8 activations too +0.31 and +0.035 (france).
+            // +0.0004, with int8 activations too +0.37 and +0.035 (france).
             for (label, model, slack) in [("float16 cache", half, (Float(0.05), Float(0.01))),
                                           ("float16 cache + int8", both, (0.45, 0.06))] {
                 if model.decodingActivations == .int8 && !ActivationPrecision.int8Available { continue }
