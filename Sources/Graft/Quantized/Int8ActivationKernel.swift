@@ -5,9 +5,8 @@ extension QuantizedRowKernel {
     static let int8Available = graft_int8_products_available() != 0
 
     /// Weight rows `range` against the activation rows `rounded` (whose group sums are the
-    /// operands' `sums`), a tile of
-    /// `FactorTile.rows` at a time (the adapter's memory prefetched across the tiles, as in
-    /// ``forEachTile(_:_:lowRank:rowBytes:_:)``).
+    /// operands' `sums`), a tile of `FactorTile.rows` at a time, the adapter's memory
+    /// prefetched across the tiles as in ``forEachTile(_:_:lowRank:rowBytes:_:)``.
     static func int8Rows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>, bits: Int, lowRank: LowRankAddition?,
                                                _ rounded: RoundedActivations) {
         let tile = FactorTile(groups: o.groups)

@@ -28,8 +28,10 @@ enum QuantizedRowKernel {
         let useInt8 = activations == .int8 && int8Available
         // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of 8).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
-        let panel = UnsafeMutableRawPointer.allocate(byteCount: useInt8 ? 64 : m * cols * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: m * cols)
+        // The float32 panel (unused, and not allocated at full size, when the rows are rounded).
+        let panelCount = useInt8 ? 16 : m * cols
+        let panel = UnsafeMutableRawPointer.allocate(byteCount: panelCount * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: panelCount)
         let rounded = useInt8 ? RoundedActivations(x, m: m, cols: cols, bits: bits, groupSize: groupSize, sums: sums, padded: padded) : nil
         defer { sums.deallocate(); panel.deallocate(); rounded?.deallocate() }
         if !useInt8 {
