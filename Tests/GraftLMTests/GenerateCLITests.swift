@@ -19,32 +19,29 @@ final class GenerateCLITests: XCTestCase {
         }
     }
 
-    /// `--activations int8` decodes with rounded activations (the prompt pass and the head stay
-    /// float32): the short France answer survives; a value that is not a precision is refused.
-    func testInt8ActivationsOption() throws {
+    /// A decoding option as a user passes it: with `value`, the France answer is unchanged; with
+    /// `bad`, refused with an error naming the option and the value it should have had.
+    func checkDecodingOption(_ option: String, value: String, bad: String, line: UInt = #line) throws {
         _ = try LlamaTestSupport.model()
         let reference = try LlamaTestSupport.reference().stopAtEOS
         let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", reference.messages![0].content,
-                             "--activations", "int8"])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertEqual(run.stdout, reference.greedyText + "\n")
-        let bad = try graft(["generate", "--prompt", "x", "--activations", "fp8"])
-        XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.stderr.contains("--activations") && bad.stderr.contains("int8"), bad.stderr)
+                             option, value])
+        XCTAssertEqual(run.status, 0, run.stderr, line: line)
+        XCTAssertEqual(run.stdout, reference.greedyText + "\n", line: line)
+        let refused = try graft(["generate", "--prompt", "x", option, bad])
+        XCTAssertNotEqual(refused.status, 0, line: line)
+        XCTAssertTrue(refused.stderr.contains(option) && refused.stderr.contains(value), refused.stderr, line: line)
     }
 
-    /// `--kv-cache float16` keeps the cache in halves: the France answer is unchanged; a type the
-    /// cache cannot hold is refused.
+    /// `--activations int8` decodes with rounded activations (the prompt pass and the head stay
+    /// float32); a value that is not a precision is refused.
+    func testInt8ActivationsOption() throws {
+        try checkDecodingOption("--activations", value: "int8", bad: "fp8")
+    }
+
+    /// `--kv-cache float16` keeps the cache in halves; a type the cache cannot hold is refused.
     func testFloat16KVCacheOption() throws {
-        _ = try LlamaTestSupport.model()
-        let reference = try LlamaTestSupport.reference().stopAtEOS
-        let run = try graft(["generate", "--model", LlamaTestSupport.modelURL.path, "--prompt", reference.messages![0].content,
-                             "--kv-cache", "float16"])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertEqual(run.stdout, reference.greedyText + "\n")
-        let bad = try graft(["generate", "--prompt", "x", "--kv-cache", "int8"])
-        XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.stderr.contains("--kv-cache") && bad.stderr.contains("float16"), bad.stderr)
+        try checkDecodingOption("--kv-cache", value: "float16", bad: "int8")
     }
 
     func testGeneratePlainPromptFromStandardInput() throws {

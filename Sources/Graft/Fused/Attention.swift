@@ -84,13 +84,9 @@ struct Attention: Primitive {
 
     /// A float32 copy of a float16 node's values (the caller deallocates it).
     static func widened(_ x: Node) -> UnsafeMutablePointer<Float> {
-        let count = x.count, source = SendPtr(x.pointer(Float16.self))
-        let target = SendPtr(UnsafeMutablePointer<Float>.allocate(capacity: count))
-        Parallel.forEach(count / 8, costPerItem: 8) { r in
-            for i in r { UnsafeMutableRawPointer(target.p + i &* 8).storeBytes(of: Float16.lanes(source.p, i &* 8), as: SIMD8<Float>.self) }
-        }
-        for i in (count / 8 * 8)..<count { target.p[i] = Float(source.p[i]) }
-        return target.p
+        let target = UnsafeMutablePointer<Float>.allocate(capacity: x.count)
+        AsType.convert(x.pointer(Float16.self), target, x.count) { Float($0) }
+        return target
     }
 
     /// The same computation from primitives (used to differentiate).

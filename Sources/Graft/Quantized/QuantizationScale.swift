@@ -1,7 +1,8 @@
 /// Element types that quantization scales and biases are stored in: float32, or float16 when
 /// every value is exactly a half. GGUF's Q4_0, Q4_1 and Q8_0 blocks store their factors as
 /// halves, so their scales and biases lose nothing in float16 and the decode kernels, which
-/// stream every weight once per token, read 4 instead of 8 bytes of them per group.
+/// stream every weight once per token, read 4 instead of 8 bytes of them per group. Attention
+/// reads a KV cache's keys and values through the same ``lanes(_:_:)``.
 protocol QuantizationScale: TensorElement {
     /// The value as a float32.
     var float: Float { get }
