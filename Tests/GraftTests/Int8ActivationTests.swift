@@ -47,7 +47,8 @@ final class Int8ActivationTests: XCTestCase {
     /// Every bit width and group size, row lengths with a partial last chunk (320, 576) and
     /// without (1536 at 4 bits, 128 at 8), 1 to 8 activation rows (blocks of 8, 4, 2, 1; 11
     /// rows take the float32 GEMM path),
-    /// 37 weight rows (tiles of 8 and a partial one), float32 and float16 factors.
+    /// 37 weight rows (two blocks of 16 interleaved rows and a partial one), float32 and float16
+    /// factors.
     func testProductsFollowTheRule() throws {
         try XCTSkipUnless(ActivationPrecision.int8Available, "no AVX-512 VNNI on this CPU (the kernel reads float32 there)")
         var seed: UInt64 = 1
@@ -79,6 +80,24 @@ final class Int8ActivationTests: XCTestCase {
                 // Against float32 activations: the rounding shows, but stays small.
                 XCTAssertLessThan(drift / scale, 0.02, "\(bits) bits, groups of \(groupSize), \(cols) columns, \(m) rows")
                 XCTAssertGreaterThan(drift, 0, "the 8-bit path must differ from the float one")
+            }
+        }
+    }
+
+    /// Each weight is read through its own interleaved copy: weights made one after another,
+    /// and the same packed words paired with other scales and biases, each give their own product.
+    func testEachWeightUsesItsOwnCopy() throws {
+        try XCTSkipUnless(ActivationPrecision.int8Available, "no AVX-512 VNNI on this CPU")
+        let x = Tensor.normal([2, 64], key: RandomKey(seed: 9))
+        let values = x.toArray(as: Float.self)
+        let other = try randomQuantizedWeight(rows: 24, cols: 64, bits: 4, groupSize: 32, seed: 100)
+        for seed in 0..<6 as Range<UInt64> {
+            let w = try randomQuantizedWeight(rows: 24, cols: 64, bits: 4, groupSize: 32, seed: 200 + seed)
+            let refactored = try QuantizedWeight(packed: w.packed, scales: other.scales, biases: other.biases, bits: 4, groupSize: 32)
+            for (label, weight) in [("own factors", w), ("other factors", refactored), ("own factors again", w)] {
+                let expected = reference(values, m: 2, weight), scale = expected.map { abs($0) }.max()!
+                let got = Tensor.quantizedMatmul(x, weight, activations: .int8).toArray(as: Float.self)
+                for (g, e) in zip(got, expected) { XCTAssertEqual(Double(g), e, accuracy: 2e-6 * scale, "weight \(seed), \(label)") }
             }
         }
     }

@@ -32,30 +32,31 @@ static inline void graft_prefetch_l2(const void *p) { __builtin_prefetch(p, 0, 2
 /// Whether this CPU runs the 8-bit-activation products (x86-64 with AVX-512 BW and VNNI).
 int graft_int8_products_available(void);
 
-/// Chunks of 64 packed weight bytes per row of `cols` weights at `bits` (4 or 8) bits.
-static inline ptrdiff_t graft_int8_chunks(ptrdiff_t cols, int bits) {
-    const ptrdiff_t per = bits == 4 ? 128 : 64;
-    return (cols + per - 1) / per;
-}
-
+/// Bytes of one 32-weight unit of a block of 16 interleaved rows at `bits` (4 or 8) bits.
+static inline ptrdiff_t graft_int8_unit_bytes(int bits) { return bits == 4 ? 256 : 512; }
+/// Copies an MLX-packed `rows × cols` matrix (cols a multiple of 32; 4-bit byte b holds weight 2b
+/// in its low nibble) with float32 factors `scales`/`biases [rows, groups]` into blocks of 16
+/// rows (zero rows past `rows`): block r, unit u at `blocks + (r·cols/32 + u)·graft_int8_unit_bytes(bits)`
+/// is vectors of 64 bytes whose 32-bit lane j holds four weights of row 16r + j (8 bits: vector t
+/// holds the unit's weights 4t..4t+3; 4 bits: vector v's low nibbles weights 8v..8v+3, high nibbles
+/// 8v+4..8v+7); block r, group g at `factors + (r·groups + g)·32` is the 16 rows' scales then their biases.
+/// Both regions 64-byte aligned.
+void graft_int8_interleave(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
+                           const float *scales, const float *biases, ptrdiff_t groups,
+                           unsigned char *blocks, float *factors);
 /// Rounds `x [m, cols]` (cols a multiple of 32) to signed bytes with one scale per 32 values
-/// (`q = round(x·127 / max|x|)`, `d = max|x| / 127`): per row, `graft_int8_chunks(cols, bits)`
-/// chunks of 128 bytes (4 bits: the chunk's even values, then its odd values) or 64 bytes (8 bits),
-/// zero past `cols`, into `panel`; each chunk's 16 lane scales (lane j's unit's `d`) into
-/// `unitScales`; the rounded values' sums `Σ d·q` per group of `groupSize` into `sums [m, paddedGroups]`
-/// (zero past the last group).
-void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int bits, ptrdiff_t groupSize,
+/// (`q = round(x·127 / max|x|)`, `d = max|x| / 127`): the bytes into `panel [m, cols]`, the scales
+/// into `unitScales [m, cols/32]`, the rounded values' sums `Σ d·q` per group of `groupSize` into
+/// `sums [m, paddedGroups]` (zero past the last group).
+void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdiff_t groupSize,
                               signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups);
-
 /// `out[i·ldo + n] = Σ_u scale[n, u]·d[i, u]·(q_n,u · p_i,u) + Σ_g bias[n, g]·sums[i, g]` (the exact
-/// product of the weights and the rounded activations, up to float32 sums) for the
-/// `count` weight rows at `w` (`rowBytes` apart, MLX packing) and the `m` quantized activation rows
-/// of `panel`/`unitScales` (from `graft_int8_quantize_rows`); `scales`/`biases` are the rows'
-/// float32 factors `[count, groups]`, `unitShift` log2 of the 32-weight units per group, `sums`
-/// the rounded activations' group sums from `graft_int8_quantize_rows`.
-void graft_int8_product_rows(int bits, const unsigned char *w, ptrdiff_t rowBytes, ptrdiff_t count,
-                             const float *scales, const float *biases, ptrdiff_t groups, int unitShift,
-                             const signed char *panel, const float *unitScales, const float *sums, ptrdiff_t paddedGroups,
-                             ptrdiff_t m, float *out, ptrdiff_t ldo);
-
+/// product of the weights and the rounded activations, up to float32 sums) for the rows n of
+/// blocks `firstBlock ..< firstBlock + blockCount` (below `rows`) of a matrix interleaved by
+/// `graft_int8_interleave`, and the `m` activation rows rounded by `graft_int8_quantize_rows`;
+/// `unitShift` is log2 of the 32-weight units per group.
+void graft_int8_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
+                               ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+                               const signed char *panel, const float *unitScales, const float *sums,
+                               ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo);
 #endif

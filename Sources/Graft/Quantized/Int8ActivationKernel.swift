@@ -4,46 +4,28 @@ extension QuantizedRowKernel {
     /// Whether the 8-bit-activation products run on this CPU.
     static let int8Available = graft_int8_products_available() != 0
 
-    /// Weight rows `range` against the activation rows `rounded` (whose group sums are the
-    /// operands' `sums`), a tile of `FactorTile.rows` at a time, the adapter's memory
-    /// prefetched across the tiles as in ``forEachTile(_:_:lowRank:rowBytes:_:)``.
-    static func int8Rows<S: QuantizationScale>(_ range: Range<Int>, _ o: Operands<S>, bits: Int, lowRank: LowRankAddition?,
-                                               _ rounded: RoundedActivations) {
-        let tile = FactorTile(groups: o.groups)
-        defer { tile.deallocate() }
-        let rowBytes = o.cols * bits / 8
-        let tiles = (range.count &+ FactorTile.rows &- 1) / FactorTile.rows
-        var first = range.lowerBound
-        while first < range.upperBound {
-            let count = Swift.min(FactorTile.rows, range.upperBound &- first)
-            tile.load(o, first: first, count: count)
-            lowRank?.prefetch(part: (first &- range.lowerBound) / FactorTile.rows, of: tiles, rows: range)
-            graft_int8_product_rows(Int32(bits), o.w.p + first &* rowBytes, rowBytes, count, tile.scales, tile.biases,
-                                    o.groups, Int32(o.unitShift), rounded.panel.p, rounded.unitScales.p, o.sums.p, o.paddedGroups, o.m,
-                                    o.out.p + first, o.rows)
-            first &+= count
+    /// `out [m, rows] = round8(x) · Wᵀ` (plus the low-rank term's float32 product) for a few
+    /// activation rows against the interleaved copy `layout` of `W`: `x` rounded once (see
+    /// ``ActivationPrecision/int8``), then the blocks of 16 weight rows split over the threads,
+    /// the adapter's memory prefetched block by block as ``forEachTile(_:_:lowRank:rowBytes:_:)`` does.
+    static func runInt8(_ x: UnsafeMutablePointer<Float>, m: Int, _ layout: Int8WeightLayout, groupSize: Int,
+                        lowRank: LowRankAddition? = nil, _ out: UnsafeMutablePointer<Float>) {
+        let cols = layout.cols, units = cols / 32, padded = (layout.groups &+ 7) & ~7
+        let panel = UnsafeMutablePointer<Int8>.allocate(capacity: m * cols)
+        let unitScales = UnsafeMutablePointer<Float>.allocate(capacity: m * units)
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
+        defer { panel.deallocate(); unitScales.deallocate(); sums.deallocate() }
+        graft_int8_quantize_rows(x, m, cols, groupSize, panel, unitScales, sums, padded)
+        let (p, d, s, o) = (SendPtr(panel), SendPtr(unitScales), SendPtr(sums), SendPtr(out))
+        let rows = layout.rows
+        Parallel.forEach(layout.blockCount, costPerItem: 16 * cols * m) { blocks in
+            let outputs = (blocks.lowerBound * 16)..<Swift.min(rows, blocks.upperBound * 16)
+            for r in blocks {
+                lowRank?.prefetch(part: r &- blocks.lowerBound, of: blocks.count, rows: outputs)
+                graft_int8_product_blocks(Int32(layout.bits), layout.blocks, layout.factors, r, 1, rows, cols, layout.groups,
+                                          Int32(layout.unitShift), p.p, d.p, s.p, padded, m, o.p, rows)
+            }
+            lowRank?.add(x, m: m, rows: outputs, of: rows, to: o.p)
         }
-    }
-}
-
-/// Activation rows rounded to signed bytes for the 8-bit products (`graft_int8_quantize_rows`):
-/// the byte panel and each chunk's lane scales; the rounded values' group sums go to the
-/// caller's `sums`.
-struct RoundedActivations: @unchecked Sendable {
-    let panel: SendPtr<Int8>
-    let unitScales: SendPtr<Float>
-
-    init(_ x: UnsafeMutablePointer<Float>, m: Int, cols: Int, bits: Int, groupSize: Int,
-         sums: UnsafeMutablePointer<Float>, padded: Int) {
-        let chunks = graft_int8_chunks(cols, Int32(bits)), rowBytes = chunks * (bits == 4 ? 128 : 64)
-        panel = SendPtr(UnsafeMutableRawPointer.allocate(byteCount: m * rowBytes, alignment: 64)
-            .bindMemory(to: Int8.self, capacity: m * rowBytes))
-        unitScales = SendPtr(.allocate(capacity: m * chunks * 16))
-        graft_int8_quantize_rows(x, m, cols, Int32(bits), groupSize, panel.p, unitScales.p, sums, padded)
-    }
-
-    func deallocate() {
-        UnsafeMutableRawPointer(panel.p).deallocate()
-        unitScales.p.deallocate()
     }
 }

@@ -90,8 +90,12 @@ struct QuantizedLowRankMatmul: Primitive {
                 let addition = QuantizedRowKernel.LowRankAddition(a: SendPtr(term.aValues), bPanels: SendPtr(term.bPanelValues),
                                                                   scale: scale, rank: rank, cols: cols,
                                                                   factor: term.rowFactorValues.map(SendPtr.init))
-                QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
-                                       lowRank: addition, activations: activations, o)
+                if let layout = QuantizedMatmul.int8Layout(inputs, S.self, bits: bits, groupSize: groupSize, activations: activations) {
+                    QuantizedRowKernel.runInt8(xp, m: m, layout, groupSize: groupSize, lowRank: addition, o)
+                } else {
+                    QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
+                                           lowRank: addition, o)
+                }
             } else {
                 let t = UnsafeMutablePointer<Float>.allocate(capacity: m * rank)
                 defer { t.deallocate() }

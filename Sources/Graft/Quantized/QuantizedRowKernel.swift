@@ -17,38 +17,31 @@ import CGraftKernels
 /// the stack and ran ~10% slower). In the 4-bit packing byte `j` holds values `2j` (low nibble)
 /// and `2j + 1` (high nibble), so a 4-bit panel holds each unit's 16 even values, then its 16 odd.
 ///
-/// With ``ActivationPrecision/int8`` (where the CPU has AVX-512 VNNI) the rows are rounded to
-/// bytes instead and the products run in C (`Int8ActivationKernel.swift`).
+/// With ``ActivationPrecision/int8`` (where the CPU has AVX-512 VNNI) the products run instead
+/// on an interleaved copy of the weight with the rows rounded to bytes (`Int8ActivationKernel.swift`).
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
                                           rows: Int, cols: Int, bits: Int, groupSize: Int, lowRank: LowRankAddition? = nil,
-                                          activations: ActivationPrecision = .float32, _ out: UnsafeMutablePointer<Float>) {
+                                          _ out: UnsafeMutablePointer<Float>) {
         let groups = cols / groupSize, padded = (groups &+ 7) & ~7
-        let useInt8 = activations == .int8 && int8Available
         // Per-group sums of x (for the bias term; zero past the last group, up to a multiple of 8).
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
-        // The float32 panel (unused, and not allocated at full size, when the rows are rounded).
-        let panelCount = useInt8 ? 16 : m * cols
-        let panel = UnsafeMutableRawPointer.allocate(byteCount: panelCount * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: panelCount)
-        let rounded = useInt8 ? RoundedActivations(x, m: m, cols: cols, bits: bits, groupSize: groupSize, sums: sums, padded: padded) : nil
-        defer { sums.deallocate(); panel.deallocate(); rounded?.deallocate() }
-        if !useInt8 {
-            for i in 0..<m {
-                let row = x + i * cols
-                for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
-            }
-            fillPanel(panel, from: x, m: m, cols: cols, splitEvenOdd: bits == 4)
+        let panel = UnsafeMutableRawPointer.allocate(byteCount: m * cols * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: m * cols)
+        defer { sums.deallocate(); panel.deallocate() }
+        for i in 0..<m {
+            let row = x + i * cols
+            for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
         }
+        fillPanel(panel, from: x, m: m, cols: cols, splitEvenOdd: bits == 4)
         let operands = Operands(panel: SendPtr(panel), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),
                                 scales: SendPtr(s), biases: SendPtr(b), sums: SendPtr(sums), out: SendPtr(out),
                                 rows: rows, cols: cols, groupSize: groupSize, groups: groups, paddedGroups: padded)
         Parallel.forEach(rows, costPerItem: cols * m) { range in
             // The base kernel, then the adapter's terms on the same outputs (a fused LoRA).
-            if let rounded { int8Rows(range, operands, bits: bits, lowRank: lowRank, rounded) }
-            else if bits == 4 { fourBitRows(range, operands, lowRank: lowRank) } else { eightBitRows(range, operands, lowRank: lowRank) }
+            if bits == 4 { fourBitRows(range, operands, lowRank: lowRank) } else { eightBitRows(range, operands, lowRank: lowRank) }
             lowRank?.add(x, m: m, rows: range, of: rows, to: out)
         }
     }

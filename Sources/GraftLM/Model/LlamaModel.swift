@@ -25,9 +25,10 @@ public struct LlamaModel {
     /// How the blocks' packed projections read their activations in decoding steps (passes with
     /// a KV cache and one new position per row): float32 by default; ``ActivationPrecision/int8``
     /// rounds them to 8 bits per 32 values as llama.cpp does (faster, greedy outputs that part
-    /// from the float ones at near ties). Prompt passes, passes without a cache (training,
-    /// validation, scoring) and the output head always read float32: rounding the head's input
-    /// alone changed SmolLM2's greedy answer to "What is the capital of France?".
+    /// from the float ones at near ties; the first such step copies each block weight into the
+    /// kernel's interleaved layout, kept with the weight). Prompt passes, passes without a
+    /// cache (training, validation, scoring) and the output head always read float32: rounding
+    /// the head's input alone changed SmolLM2's greedy answer to "What is the capital of France?".
     public var decodingActivations: ActivationPrecision = .float32
     /// The element type of the KV caches the generators make for this model: `.float32` (the
     /// default) or `.float16` (llama.cpp's default; half the cache memory and attention traffic).
