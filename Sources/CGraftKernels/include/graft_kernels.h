@@ -25,23 +25,26 @@ void graft_rsqrt_floats(const float *x, float *y, ptrdiff_t count);
 /// that never faults). Inline, so a Swift loop calling it gets the one instruction.
 static inline void graft_prefetch_l2(const void *p) { __builtin_prefetch(p, 0, 2); }
 
-// Products of quantized weights with 8-bit activations (int8_products.c): AVX-512 VNNI's
-// `vpdpbusd` multiplies four weight bytes by four activation bytes per 32-bit lane, which Swift's
-// SIMD types cannot express.
+// Products of quantized weights with a few activation rows on a copy of the weights in blocks of
+// 16 interleaved rows (interleaved_products.c): with 8-bit activations on AVX-512 VNNI's
+// `vpdpbusd`, which multiplies four weight bytes by four activation bytes per 32-bit lane and
+// which Swift's SIMD types cannot express; with float32 activations on AVX-512's 16-lane
+// registers, chosen at run time (Swift's kernels are compiled for AVX2, which every x86-64
+// machine Graft targets has).
 
 /// Whether this CPU runs the 8-bit-activation products (x86-64 with AVX-512 BW and VNNI).
 int graft_int8_products_available(void);
 
 /// Bytes of one 32-weight unit of a block of 16 interleaved rows at `bits` (4 or 8) bits.
-static inline ptrdiff_t graft_int8_unit_bytes(int bits) { return bits == 4 ? 256 : 512; }
+static inline ptrdiff_t graft_interleaved_unit_bytes(int bits) { return bits == 4 ? 256 : 512; }
 /// Copies an MLX-packed `rows × cols` matrix (cols a multiple of 32; 4-bit byte b holds weight 2b
 /// in its low nibble) with float32 factors `scales`/`biases [rows, groups]` into blocks of 16
-/// rows (zero rows past `rows`): block r, unit u at `blocks + (r·cols/32 + u)·graft_int8_unit_bytes(bits)`
+/// rows (zero rows past `rows`): block r, unit u at `blocks + (r·cols/32 + u)·graft_interleaved_unit_bytes(bits)`
 /// is vectors of 64 bytes whose 32-bit lane j holds four weights of row 16r + j (8 bits: vector t
 /// holds the unit's weights 4t..4t+3; 4 bits: vector v's low nibbles weights 8v..8v+3, high nibbles
 /// 8v+4..8v+7); block r, group g at `factors + (r·groups + g)·32` is the 16 rows' scales then their biases.
 /// Both regions 64-byte aligned.
-void graft_int8_interleave(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
+void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
                            const float *scales, const float *biases, ptrdiff_t groups,
                            unsigned char *blocks, float *factors);
 /// Rounds `x [m, cols]` (cols a multiple of 32) to signed bytes with one scale per 32 values
@@ -53,10 +56,19 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdi
 /// `out[i·ldo + n] = Σ_u scale[n, u]·d[i, u]·(q_n,u · p_i,u) + Σ_g bias[n, g]·sums[i, g]` (the exact
 /// product of the weights and the rounded activations, up to float32 sums) for the rows n of
 /// blocks `firstBlock ..< firstBlock + blockCount` (below `rows`) of a matrix interleaved by
-/// `graft_int8_interleave`, and the `m` activation rows rounded by `graft_int8_quantize_rows`;
+/// `graft_interleave_rows`, and the `m` activation rows rounded by `graft_int8_quantize_rows`;
 /// `unitShift` is log2 of the 32-weight units per group.
 void graft_int8_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo);
+/// Whether this CPU runs `graft_float_product_blocks` (x86-64 with AVX-512).
+int graft_float_products_available(void);
+/// `out[i·ldo + n] = Σ_g (scale[n, g]·(q_n,g · x_i,g) + bias[n, g]·sums[i, g])` for the rows n of
+/// blocks `firstBlock ..< firstBlock + blockCount` of a matrix interleaved by `graft_interleave_rows`
+/// and float32 activation rows `x [m, cols]` with their per-group sums `sums [m, paddedGroups]`.
+void graft_float_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
+                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+                                const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
+                                ptrdiff_t ldo);
 #endif

@@ -123,7 +123,7 @@ public final class Buffer: @unchecked Sendable {
     private let capacity: Int
     private let owner: AnyObject?
     /// Something a kernel derived once from the contents and keeps as long as the buffer (the
-    /// interleaved copy of a frozen weight, `Int8WeightLayout`): only for buffers that never
+    /// interleaved copy of a frozen weight, `InterleavedWeight`): only for buffers that never
     /// change, set and read under its maker's lock.
     var derived: AnyObject?
 

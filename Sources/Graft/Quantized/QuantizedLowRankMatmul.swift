@@ -90,8 +90,10 @@ struct QuantizedLowRankMatmul: Primitive {
                 let addition = QuantizedRowKernel.LowRankAddition(a: SendPtr(term.aValues), bPanels: SendPtr(term.bPanelValues),
                                                                   scale: scale, rank: rank, cols: cols,
                                                                   factor: term.rowFactorValues.map(SendPtr.init))
-                if let layout = QuantizedMatmul.int8Layout(inputs, S.self, bits: bits, groupSize: groupSize, activations: activations) {
-                    QuantizedRowKernel.runInt8(xp, m: m, layout, groupSize: groupSize, lowRank: addition, o)
+                if let layout = QuantizedMatmul.interleaved(inputs, S.self, bits: bits, groupSize: groupSize, m: m,
+                                                            activations: activations) {
+                    QuantizedRowKernel.runInterleaved(xp, m: m, layout, groupSize: groupSize, activations: activations,
+                                                      lowRank: addition, o)
                 } else {
                     QuantizedRowKernel.run(xp, m: m, w, s, b, rows: rows, cols: cols, bits: bits, groupSize: groupSize,
                                            lowRank: addition, o)

@@ -24,8 +24,9 @@ struct QuantizedMatmul: Primitive {
         func multiply<S: QuantizationScale>(_: S.Type) {
             let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
             if transposed && m <= Self.fusedRowLimit {
-                if let layout = Self.int8Layout(inputs, S.self, bits: bits, groupSize: groupSize, activations: activations) {
-                    QuantizedRowKernel.runInt8(x.pointer(Float.self), m: m, layout, groupSize: groupSize, out.pointer(Float.self))
+                if let layout = Self.interleaved(inputs, S.self, bits: bits, groupSize: groupSize, m: m, activations: activations) {
+                    QuantizedRowKernel.runInterleaved(x.pointer(Float.self), m: m, layout, groupSize: groupSize,
+                                                      activations: activations, out.pointer(Float.self))
                 } else {
                     QuantizedRowKernel.run(x.pointer(Float.self), m: m, w, s, b, rows: rows, cols: cols,
                                            bits: bits, groupSize: groupSize, out.pointer(Float.self))
@@ -38,12 +39,12 @@ struct QuantizedMatmul: Primitive {
         return out
     }
 
-    /// The interleaved copy of the weight (`inputs[1...3]`) when the few-row kernel reads
-    /// `activations` as int8 on this CPU, else nil (it reads float32).
-    static func int8Layout<S: QuantizationScale>(_ inputs: [Node], _: S.Type, bits: Int, groupSize: Int,
-                                                 activations: ActivationPrecision) -> Int8WeightLayout? {
-        guard activations == .int8, QuantizedRowKernel.int8Available else { return nil }
-        return Int8WeightLayout.of(packed: inputs[1], scales: inputs[2], biases: inputs[3], S.self, bits: bits, groupSize: groupSize)
+    /// The interleaved copy of the weight (`inputs[1...3]`) when the few-row kernel runs on it
+    /// for `m` rows read as `activations` (``QuantizedRowKernel/usesInterleavedWeight(m:activations:)``), else nil.
+    static func interleaved<S: QuantizationScale>(_ inputs: [Node], _: S.Type, bits: Int, groupSize: Int, m: Int,
+                                                  activations: ActivationPrecision) -> InterleavedWeight? {
+        guard QuantizedRowKernel.usesInterleavedWeight(m: m, activations: activations) else { return nil }
+        return InterleavedWeight.of(packed: inputs[1], scales: inputs[2], biases: inputs[3], S.self, bits: bits, groupSize: groupSize)
     }
 
     /// Dequantize a tile of weight rows (Graft's threads), then one sgemm on it (OpenBLAS's).

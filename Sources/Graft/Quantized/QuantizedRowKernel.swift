@@ -17,8 +17,8 @@ import CGraftKernels
 /// the stack and ran ~10% slower). In the 4-bit packing byte `j` holds values `2j` (low nibble)
 /// and `2j + 1` (high nibble), so a 4-bit panel holds each unit's 16 even values, then its 16 odd.
 ///
-/// With ``ActivationPrecision/int8`` (where the CPU has AVX-512 VNNI) the products run instead
-/// on an interleaved copy of the weight with the rows rounded to bytes (`Int8ActivationKernel.swift`).
+/// Several rows, or rows rounded to bytes (``ActivationPrecision/int8``), run instead on an
+/// interleaved copy of the weight where the CPU has AVX-512 (`InterleavedKernels.swift`).
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
@@ -30,10 +30,7 @@ enum QuantizedRowKernel {
         let panel = UnsafeMutableRawPointer.allocate(byteCount: m * cols * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: m * cols)
         defer { sums.deallocate(); panel.deallocate() }
-        for i in 0..<m {
-            let row = x + i * cols
-            for g in 0..<padded { sums[i * padded + g] = g < groups ? sum(row + g * groupSize, count: groupSize) : 0 }
-        }
+        groupSums(x, m: m, cols: cols, groupSize: groupSize, padded: padded, into: sums)
         fillPanel(panel, from: x, m: m, cols: cols, splitEvenOdd: bits == 4)
         let operands = Operands(panel: SendPtr(panel), m: m,
                                 w: SendPtr(UnsafeMutableRawPointer(w).assumingMemoryBound(to: UInt8.self)),

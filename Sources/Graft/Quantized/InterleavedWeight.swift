@@ -1,15 +1,16 @@
 import CGraftKernels
 import Foundation
 
-/// A packed weight copied for the 8-bit-activation products (`graft_int8_interleave`): blocks
-/// of 16 rows whose 32-bit lanes each hold four weights of one row, and per block and group
-/// the 16 rows' float32 scales and biases. One `vpdpbusd` then advances 16 outputs, and the
-/// scales cost one multiply-add per 16 outputs and 32 weights instead of one per 4 weights.
+/// A packed weight copied for the few-row products that run on blocks of 16 interleaved rows
+/// (`graft_interleave_rows`): 32-bit lanes each holding four weights of one row, and per block
+/// and group the 16 rows' float32 scales and biases. One `vpdpbusd` (8-bit activations) or
+/// multiply-add (float32 ones) then advances 16 outputs, with no lane sums.
 ///
-/// Made the first time a weight meets int8 activations and kept with the weight's packed
-/// buffer, so decoding with `--activations int8` holds a second copy of every block weight
-/// (SmolLM2-135M: ~60 MB). Copies are cut from huge-page regions, as model weights are.
-final class Int8WeightLayout: @unchecked Sendable {
+/// Made the first time a weight meets such a product and kept with the weight's packed buffer:
+/// decoding with `--activations int8` holds a second copy of every block weight, batched
+/// decoding (two rows or more) of every weight including the head (SmolLM2-135M: ~80 MB for
+/// the blocks, ~35 MB for the head; the factors are float32 here). Copies are cut from huge-page regions, as model weights are.
+final class InterleavedWeight: @unchecked Sendable {
     let bits, rows, cols, groups: Int
     /// log2 of the 32-weight units per group.
     let unitShift: Int
@@ -31,7 +32,7 @@ final class Int8WeightLayout: @unchecked Sendable {
         (self.bits, self.rows, self.cols, groups) = (bits, rows, cols, cols / groupSize)
         unitShift = groupSize.trailingZeroBitCount - 5
         blockCount = (rows + 15) / 16
-        let blockBytes = blockCount * (cols / 32) * graft_int8_unit_bytes(Int32(bits))
+        let blockBytes = blockCount * (cols / 32) * graft_interleaved_unit_bytes(Int32(bits))
         let factorBytes = blockCount * groups * 32 * MemoryLayout<Float>.size
         let (memory, region) = Self.reserve(blockBytes + factorBytes)
         (ownedMemory, self.region) = region == nil ? (memory, nil) : (nil, region)
@@ -42,7 +43,7 @@ final class Int8WeightLayout: @unchecked Sendable {
         let wideBiases = UnsafeMutablePointer<Float>.allocate(capacity: count)
         defer { wideScales.deallocate(); wideBiases.deallocate() }
         for k in 0..<count { wideScales[k] = scales[k].float; wideBiases[k] = biases[k].float }
-        graft_int8_interleave(Int32(bits), packed, rows, cols, wideScales, wideBiases, groups, blocks, factors)
+        graft_interleave_rows(Int32(bits), packed, rows, cols, wideScales, wideBiases, groups, blocks, factors)
     }
 
     deinit { ownedMemory?.deallocate() }
@@ -57,18 +58,18 @@ final class Int8WeightLayout: @unchecked Sendable {
     /// The copy of the weight whose packed words, scales and biases are these evaluated nodes:
     /// made the first time and kept with the packed words' buffer (``Buffer/derived``).
     static func of<S: QuantizationScale>(packed: Node, scales: Node, biases: Node, _: S.Type, bits: Int,
-                                         groupSize: Int) -> Int8WeightLayout {
+                                         groupSize: Int) -> InterleavedWeight {
         let buffer = packed.buffer!, factors = (scales.buffer!, biases.buffer!)
         let rows = packed.shape[0], cols = packed.shape[1] * 32 / bits
         return lock.withLock {
             // The copy fits only the same view of the words with the same factors (a buffer may
             // be shared by reshaped views, and packed words may be paired with other factors).
-            if let layout = buffer.derived as? Int8WeightLayout, layout.factorSources.0 === factors.0,
+            if let layout = buffer.derived as? InterleavedWeight, layout.factorSources.0 === factors.0,
                layout.factorSources.1 === factors.1, layout.rows == rows, layout.cols == cols,
                layout.bits == bits, layout.groups == cols / groupSize {
                 return layout
             }
-            let layout = Int8WeightLayout(packed: packed.pointer(UInt8.self), scales: scales.pointer(S.self),
+            let layout = InterleavedWeight(packed: packed.pointer(UInt8.self), scales: scales.pointer(S.self),
                                           biases: biases.pointer(S.self), factorSources: factors, bits: bits,
                                           groupSize: groupSize, rows: rows, cols: cols)
             buffer.derived = layout

@@ -3,11 +3,13 @@
 #include <stdint.h>
 #include <string.h>
 
-// Quantized products with 8-bit activations (see graft_kernels.h), on weights copied once into
-// blocks of 16 interleaved rows: 32-bit lane j of every vector holds four weights of row j of
-// the block, so `vpdpbusd` against four activation bytes broadcast to all lanes advances the 16
-// rows' dot products together, each lane ends as one output, and a unit's scales are applied
-// with one conversion and one multiply-add per 16 outputs (no lane sums at all).
+// Quantized products for a few activation rows on weights copied once into blocks of 16
+// interleaved rows (see graft_kernels.h): 32-bit lane j of every vector holds four weights of
+// row j of the block, so one instruction against an activation broadcast to all lanes advances
+// the 16 rows' dot products together and each lane ends as one output (no lane sums at all).
+// With 8-bit activations `vpdpbusd` takes four activation bytes at once and a unit's scales cost
+// one conversion and one multiply-add per 16 outputs; with float32 activations each weight is
+// converted once per block of activation rows and meets each row in one multiply-add.
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -18,7 +20,13 @@ int graft_int8_products_available(void) {
         && __builtin_cpu_supports("avx512vnni");
 }
 
+int graft_float_products_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
 #define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,fma")))
+#define FLOAT_TARGET __attribute__((target("avx512f,fma")))
 
 INT8_TARGET
 void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdiff_t groupSize,
@@ -50,11 +58,11 @@ static inline unsigned weight_at(int bits, const unsigned char *w, ptrdiff_t row
     return j % 2 == 0 ? byte & 0x0F : byte >> 4;
 }
 
-void graft_int8_interleave(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
+void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
                            const float *scales, const float *biases, ptrdiff_t groups,
                            unsigned char *blocks, float *factors) {
     const ptrdiff_t rowBytes = cols * bits / 8, units = cols / 32, blockCount = (rows + 15) / 16;
-    const ptrdiff_t unitBytes = graft_int8_unit_bytes(bits);
+    const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t r = 0; r < blockCount; r++) {
         for (ptrdiff_t u = 0; u < units; u++) {
             unsigned char *target = blocks + (r * units + u) * unitBytes;
@@ -99,7 +107,7 @@ void block_products(const int bits, const int size, const unsigned char *block, 
         for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
     }
     const __m512i low = _mm512_set1_epi8(0x0F);
-    const ptrdiff_t unitBytes = graft_int8_unit_bytes(bits);
+    const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t u = 0; u < units; u++) {
         // weights[t], lane j: row j's weights 4t..4t+3 of the unit.
         __m512i weights[8];
@@ -137,7 +145,7 @@ void graft_int8_product_blocks(int bits, const unsigned char *blocks, const floa
                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {
-    const ptrdiff_t units = cols / 32, unitBytes = graft_int8_unit_bytes(bits);
+    const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {
         const unsigned char *block = blocks + r * units * unitBytes;
         const float *f = factors + r * groups * 32;
@@ -173,14 +181,128 @@ void graft_int8_product_blocks(int bits, const unsigned char *blocks, const floa
     }
 }
 
+/// One block of 16 weight rows against `size` float32 activation rows (`bits` and `size`
+/// literals at each call), the outputs stored under `store`: each weight converted once,
+/// scaled, then one multiply-add per activation row (two accumulators per row against the
+/// multiply-adds' latency).
+static inline __attribute__((always_inline)) FLOAT_TARGET
+void float_block_products(const int bits, const int size, const unsigned char *block, const float *factors,
+                          ptrdiff_t units, ptrdiff_t groups, int unitShift, const float *x, ptrdiff_t cols,
+                          const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
+    __m512 even[8], odd[8];
+    for (int k = 0; k < size; k++) even[k] = odd[k] = _mm512_setzero_ps();
+    for (ptrdiff_t g = 0; g < groups; g++) {
+        const __m512 bias = _mm512_load_ps(factors + g * 32 + 16);
+        for (int k = 0; k < size; k++) even[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), even[k]);
+    }
+    const __m512i mask = _mm512_set1_epi32(bits == 4 ? 0x0F : 0xFF);
+    const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
+    if (bits == 4) {
+        // A nibble becomes its float in one `vpermps` (the 16-entry table 0..15 indexed by the
+        // low 4 bits of each lane); the unit's sums are scaled once per row.
+        const __m512 table = _mm512_set_ps(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        for (ptrdiff_t u = 0; u < units; u++) {
+            const unsigned char *unit = block + u * unitBytes;
+            const float *xu = x + u * 32;
+            __m512 first[8], second[8];
+            for (int k = 0; k < size; k++) first[k] = second[k] = _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+            for (int v = 0; v < 4; v++) {
+                const __m512i bytes = _mm512_load_si512(unit + v * 64);
+#pragma clang loop unroll(full)
+                for (int e = 0; e < 8; e += 2) {
+                    const int shift0 = e < 4 ? 8 * e : 8 * (e - 4) + 4, shift1 = e + 1 < 4 ? 8 * (e + 1) : 8 * (e - 3) + 4;
+                    const __m512 w0 = _mm512_permutexvar_ps(shift0 == 0 ? bytes : _mm512_srli_epi32(bytes, shift0), table);
+                    const __m512 w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, shift1), table);
+                    for (int k = 0; k < size; k++) {
+                        first[k] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xu[k * cols + 8 * v + e]), first[k]);
+                        second[k] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xu[k * cols + 8 * v + e + 1]), second[k]);
+                    }
+                }
+            }
+            const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
+            for (int k = 0; k < size; k++) even[k] = _mm512_fmadd_ps(_mm512_add_ps(first[k], second[k]), weightScales, even[k]);
+        }
+        for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, even[k]);
+        return;
+    }
+    for (ptrdiff_t u = 0; u < units; u++) {
+        const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
+        const unsigned char *unit = block + u * unitBytes;
+        const float *xu = x + u * 32;
+#pragma clang loop unroll(full)
+        for (int v = 0; v < (bits == 4 ? 4 : 8); v++) {
+            const __m512i bytes = _mm512_load_si512(unit + v * 64);
+            // 4 bits: piece e < 4 is column 8v + e in bits 8e.., e >= 4 column 8v + e in bits 8(e-4)+4..;
+            // 8 bits: piece e is column 4v + e in bits 8e.. (see graft_interleave_rows). Pieces in
+            // pairs, the first of each pair into `even`, the second into `odd`.
+#pragma clang loop unroll(full)
+            for (int e = 0; e < (bits == 4 ? 8 : 4); e += 2) {
+                const int shift0 = bits == 4 ? (e < 4 ? 8 * e : 8 * (e - 4) + 4) : 8 * e;
+                const int shift1 = bits == 4 ? (e + 1 < 4 ? 8 * (e + 1) : 8 * (e - 3) + 4) : 8 * (e + 1);
+                const int column = bits == 4 ? 8 * v + e : 4 * v + e;
+                const __m512 w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(bytes, shift0), mask)), weightScales);
+                const __m512 w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(bytes, shift1), mask)), weightScales);
+                for (int k = 0; k < size; k++) {
+                    even[k] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xu[k * cols + column]), even[k]);
+                    odd[k] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xu[k * cols + column + 1]), odd[k]);
+                }
+            }
+        }
+    }
+    for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, _mm512_add_ps(even[k], odd[k]));
+}
+
+FLOAT_TARGET
+void graft_float_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
+                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+                                const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
+                                ptrdiff_t ldo) {
+    const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);
+    for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {
+        const unsigned char *block = blocks + r * units * unitBytes;
+        const float *f = factors + r * groups * 32;
+        const ptrdiff_t left = rows - r * 16;
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        ptrdiff_t i = 0;
+        while (i < m) {
+            const ptrdiff_t rest = m - i;
+            const int size = rest >= 8 ? 8 : rest >= 4 ? 4 : rest >= 2 ? 2 : 1;
+            const float *p = x + i * cols, *s = sums + i * paddedGroups;
+            float *o = out + i * ldo + r * 16;
+#define GRAFT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, units, groups, unitShift, p, cols, s, \
+                                                     paddedGroups, o, ldo, store)
+            if (bits == 4) {
+                switch (size) {
+                case 8: GRAFT_BLOCK(4, 8); break;
+                case 4: GRAFT_BLOCK(4, 4); break;
+                case 2: GRAFT_BLOCK(4, 2); break;
+                default: GRAFT_BLOCK(4, 1); break;
+                }
+            } else {
+                switch (size) {
+                case 8: GRAFT_BLOCK(8, 8); break;
+                case 4: GRAFT_BLOCK(8, 4); break;
+                case 2: GRAFT_BLOCK(8, 2); break;
+                default: GRAFT_BLOCK(8, 1); break;
+                }
+            }
+#undef GRAFT_BLOCK
+            i += size;
+        }
+    }
+}
+
 #else
 
 int graft_int8_products_available(void) { return 0; }
 
+int graft_float_products_available(void) { return 0; }
+
 void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdiff_t groupSize,
                               signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups) {}
 
-void graft_int8_interleave(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
+void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
                            const float *scales, const float *biases, ptrdiff_t groups,
                            unsigned char *blocks, float *factors) {}
 
@@ -189,4 +311,10 @@ void graft_int8_product_blocks(int bits, const unsigned char *blocks, const floa
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {}
 
+void graft_float_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
+                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+                                const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
+                                ptrdiff_t ldo) {}
+
 #endif
+
