@@ -181,76 +181,59 @@ void graft_int8_product_blocks(int bits, const unsigned char *blocks, const floa
     }
 }
 
+/// Piece `e` of a vector of interleaved weights as floats (unscaled): the weight in bits
+/// `shift..` of each lane (see graft_interleave_rows). At 4 bits one `vpermps` from the table
+/// 0…15 (it reads the low 4 bits of each lane), at 8 bits a mask and a conversion.
+static inline __attribute__((always_inline)) FLOAT_TARGET
+__m512 weight_piece(const int bits, __m512i bytes, const int shift) {
+    const __m512i shifted = shift == 0 ? bytes : _mm512_srli_epi32(bytes, (unsigned)shift);
+    if (bits == 4) {
+        return _mm512_permutexvar_ps(shifted, _mm512_set_ps(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    }
+    return _mm512_cvtepi32_ps(shift == 24 ? shifted : _mm512_and_si512(shifted, _mm512_set1_epi32(0xFF)));
+}
+
 /// One block of 16 weight rows against `size` float32 activation rows (`bits` and `size`
-/// literals at each call), the outputs stored under `store`: each weight converted once,
-/// scaled, then one multiply-add per activation row (two accumulators per row against the
-/// multiply-adds' latency).
+/// literals at each call), the outputs stored under `store`: each weight converted once, then
+/// one multiply-add per activation row (two partial sums per row against the multiply-adds'
+/// latency), each unit's sums scaled once per row.
 static inline __attribute__((always_inline)) FLOAT_TARGET
 void float_block_products(const int bits, const int size, const unsigned char *block, const float *factors,
                           ptrdiff_t units, ptrdiff_t groups, int unitShift, const float *x, ptrdiff_t cols,
                           const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
-    __m512 even[8], odd[8];
-    for (int k = 0; k < size; k++) even[k] = odd[k] = _mm512_setzero_ps();
+    __m512 acc[8];
+    for (int k = 0; k < size; k++) acc[k] = _mm512_setzero_ps();
     for (ptrdiff_t g = 0; g < groups; g++) {
         const __m512 bias = _mm512_load_ps(factors + g * 32 + 16);
-        for (int k = 0; k < size; k++) even[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), even[k]);
+        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
     }
-    const __m512i mask = _mm512_set1_epi32(bits == 4 ? 0x0F : 0xFF);
     const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
-    if (bits == 4) {
-        // A nibble becomes its float in one `vpermps` (the 16-entry table 0..15 indexed by the
-        // low 4 bits of each lane); the unit's sums are scaled once per row.
-        const __m512 table = _mm512_set_ps(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-        for (ptrdiff_t u = 0; u < units; u++) {
-            const unsigned char *unit = block + u * unitBytes;
-            const float *xu = x + u * 32;
-            __m512 first[8], second[8];
-            for (int k = 0; k < size; k++) first[k] = second[k] = _mm512_setzero_ps();
-#pragma clang loop unroll(full)
-            for (int v = 0; v < 4; v++) {
-                const __m512i bytes = _mm512_load_si512(unit + v * 64);
-#pragma clang loop unroll(full)
-                for (int e = 0; e < 8; e += 2) {
-                    const int shift0 = e < 4 ? 8 * e : 8 * (e - 4) + 4, shift1 = e + 1 < 4 ? 8 * (e + 1) : 8 * (e - 3) + 4;
-                    const __m512 w0 = _mm512_permutexvar_ps(shift0 == 0 ? bytes : _mm512_srli_epi32(bytes, shift0), table);
-                    const __m512 w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, shift1), table);
-                    for (int k = 0; k < size; k++) {
-                        first[k] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xu[k * cols + 8 * v + e]), first[k]);
-                        second[k] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xu[k * cols + 8 * v + e + 1]), second[k]);
-                    }
-                }
-            }
-            const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
-            for (int k = 0; k < size; k++) even[k] = _mm512_fmadd_ps(_mm512_add_ps(first[k], second[k]), weightScales, even[k]);
-        }
-        for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, even[k]);
-        return;
-    }
     for (ptrdiff_t u = 0; u < units; u++) {
-        const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
         const unsigned char *unit = block + u * unitBytes;
         const float *xu = x + u * 32;
+        __m512 first[8], second[8];
+        for (int k = 0; k < size; k++) first[k] = second[k] = _mm512_setzero_ps();
 #pragma clang loop unroll(full)
         for (int v = 0; v < (bits == 4 ? 4 : 8); v++) {
             const __m512i bytes = _mm512_load_si512(unit + v * 64);
-            // 4 bits: piece e < 4 is column 8v + e in bits 8e.., e >= 4 column 8v + e in bits 8(e-4)+4..;
-            // 8 bits: piece e is column 4v + e in bits 8e.. (see graft_interleave_rows). Pieces in
-            // pairs, the first of each pair into `even`, the second into `odd`.
+            // 4 bits: piece e < 4 is column 8v + e in bits 8e.., e >= 4 column 8v + e in bits
+            // 8(e-4)+4..; 8 bits: piece e is column 4v + e in bits 8e.. (see graft_interleave_rows).
 #pragma clang loop unroll(full)
             for (int e = 0; e < (bits == 4 ? 8 : 4); e += 2) {
-                const int shift0 = bits == 4 ? (e < 4 ? 8 * e : 8 * (e - 4) + 4) : 8 * e;
-                const int shift1 = bits == 4 ? (e + 1 < 4 ? 8 * (e + 1) : 8 * (e - 3) + 4) : 8 * (e + 1);
+                const int shift0 = bits == 8 ? 8 * e : e < 4 ? 8 * e : 8 * (e - 4) + 4;
+                const int shift1 = bits == 8 ? 8 * (e + 1) : e + 1 < 4 ? 8 * (e + 1) : 8 * (e - 3) + 4;
                 const int column = bits == 4 ? 8 * v + e : 4 * v + e;
-                const __m512 w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(bytes, shift0), mask)), weightScales);
-                const __m512 w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(bytes, shift1), mask)), weightScales);
+                const __m512 w0 = weight_piece(bits, bytes, shift0), w1 = weight_piece(bits, bytes, shift1);
                 for (int k = 0; k < size; k++) {
-                    even[k] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xu[k * cols + column]), even[k]);
-                    odd[k] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xu[k * cols + column + 1]), odd[k]);
+                    first[k] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xu[k * cols + column]), first[k]);
+                    second[k] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xu[k * cols + column + 1]), second[k]);
                 }
             }
         }
+        const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
+        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(_mm512_add_ps(first[k], second[k]), weightScales, acc[k]);
     }
-    for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, _mm512_add_ps(even[k], odd[k]));
+    for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, acc[k]);
 }
 
 FLOAT_TARGET
