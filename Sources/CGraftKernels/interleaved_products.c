@@ -29,10 +29,13 @@ int graft_float_products_available(void) {
 #define FLOAT_TARGET __attribute__((target("avx512f,fma")))
 
 INT8_TARGET
-void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdiff_t groupSize,
+void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int bits, ptrdiff_t groupSize,
                               signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups) {
     memset(sums, 0, (size_t)(m * paddedGroups) * sizeof(float));
     const ptrdiff_t units = cols / 32;
+    // 4 bits: each 8 values' even ones, then their odd ones (the weights' low and high nibbles).
+    const __m128i order = bits == 4 ? _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15)
+                                    : _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (ptrdiff_t i = 0; i < m; i++) {
         const float *row = x + i * cols;
         for (ptrdiff_t u = 0; u < units; u++) {
@@ -42,8 +45,8 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdi
             const __m512 inverse = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
             const __m128i qa = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(a, inverse)));
             const __m128i qb = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(b, inverse)));
-            _mm_storeu_si128((__m128i *)(panel + i * cols + u * 32), qa);
-            _mm_storeu_si128((__m128i *)(panel + i * cols + u * 32 + 16), qb);
+            _mm_storeu_si128((__m128i *)(panel + i * cols + u * 32), _mm_shuffle_epi8(qa, order));
+            _mm_storeu_si128((__m128i *)(panel + i * cols + u * 32 + 16), _mm_shuffle_epi8(qb, order));
             unitScales[i * units + u] = d;
             const __m512i total = _mm512_add_epi32(_mm512_cvtepi8_epi32(qa), _mm512_cvtepi8_epi32(qb));
             sums[i * paddedGroups + u * 32 / groupSize] += d * (float)_mm512_reduce_add_epi32(total);
@@ -51,43 +54,28 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdi
     }
 }
 
-/// The weight of row `n`, column `j` of an MLX-packed matrix (`rowBytes` per row).
-static inline unsigned weight_at(int bits, const unsigned char *w, ptrdiff_t rowBytes, ptrdiff_t n, ptrdiff_t j) {
-    if (bits == 8) return w[n * rowBytes + j];
-    const unsigned char byte = w[n * rowBytes + j / 2];
-    return j % 2 == 0 ? byte & 0x0F : byte >> 4;
-}
-
 void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
                            const float *scales, const float *biases, ptrdiff_t groups,
                            unsigned char *blocks, float *factors) {
-    const ptrdiff_t rowBytes = cols * bits / 8, units = cols / 32, blockCount = (rows + 15) / 16;
-    const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
+    // Lane j of vector v of unit u is word `bits·u + v` of row 16r + j, as packed.
+    const ptrdiff_t wordsPerRow = cols * bits / 32, units = cols / 32, blockCount = (rows + 15) / 16;
+    const uint32_t *words = (const uint32_t *)w;
+    uint32_t *target = (uint32_t *)blocks;
     for (ptrdiff_t r = 0; r < blockCount; r++) {
         for (ptrdiff_t u = 0; u < units; u++) {
-            unsigned char *target = blocks + (r * units + u) * unitBytes;
-            for (int v = 0; v < unitBytes / 64; v++) {
+            for (int v = 0; v < bits; v++) {
                 for (int lane = 0; lane < 16; lane++) {
                     const ptrdiff_t n = r * 16 + lane;
-                    for (int i = 0; i < 4; i++) {
-                        unsigned value = 0;
-                        if (n < rows) {
-                            // 4 bits: vector v's low nibbles are weights 8v + i, its high nibbles 8v + 4 + i.
-                            value = bits == 8 ? weight_at(8, w, rowBytes, n, u * 32 + 4 * v + i)
-                                              : weight_at(4, w, rowBytes, n, u * 32 + 8 * v + i)
-                                                    | weight_at(4, w, rowBytes, n, u * 32 + 8 * v + 4 + i) << 4;
-                        }
-                        target[v * 64 + lane * 4 + i] = (unsigned char)value;
-                    }
+                    *target++ = n < rows ? words[n * wordsPerRow + bits * u + v] : 0;
                 }
             }
         }
         for (ptrdiff_t g = 0; g < groups; g++) {
-            float *target = factors + (r * groups + g) * 32;
+            float *f = factors + (r * groups + g) * 32;
             for (int lane = 0; lane < 16; lane++) {
                 const ptrdiff_t n = r * 16 + lane;
-                target[lane] = n < rows ? scales[n * groups + g] : 0;
-                target[16 + lane] = n < rows ? biases[n * groups + g] : 0;
+                f[lane] = n < rows ? scales[n * groups + g] : 0;
+                f[16 + lane] = n < rows ? biases[n * groups + g] : 0;
             }
         }
     }
@@ -109,7 +97,9 @@ void block_products(const int bits, const int size, const unsigned char *block, 
     const __m512i low = _mm512_set1_epi8(0x0F);
     const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t u = 0; u < units; u++) {
-        // weights[t], lane j: row j's weights 4t..4t+3 of the unit.
+        // weights[t], lane j: four weights of row j that meet the activation bytes 4t..4t+3 of
+        // the unit's panel (8 bits: weights 4t..4t+3; 4 bits: the low nibbles of word v, the
+        // weights 8v, 8v+2, 8v+4, 8v+6, for t = 2v, its high nibbles for t = 2v + 1).
         __m512i weights[8];
         const unsigned char *unit = block + u * unitBytes;
         if (bits == 4) {
@@ -216,14 +206,11 @@ void float_block_products(const int bits, const int size, const unsigned char *b
 #pragma clang loop unroll(full)
         for (int v = 0; v < (bits == 4 ? 4 : 8); v++) {
             const __m512i bytes = _mm512_load_si512(unit + v * 64);
-            // 4 bits: piece e < 4 is column 8v + e in bits 8e.., e >= 4 column 8v + e in bits
-            // 8(e-4)+4..; 8 bits: piece e is column 4v + e in bits 8e.. (see graft_interleave_rows).
+            // Piece e of word v is column (32/bits)·v + e, in bits bits·e.. (MLX packing).
 #pragma clang loop unroll(full)
-            for (int e = 0; e < (bits == 4 ? 8 : 4); e += 2) {
-                const int shift0 = bits == 8 ? 8 * e : e < 4 ? 8 * e : 8 * (e - 4) + 4;
-                const int shift1 = bits == 8 ? 8 * (e + 1) : e + 1 < 4 ? 8 * (e + 1) : 8 * (e - 3) + 4;
-                const int column = bits == 4 ? 8 * v + e : 4 * v + e;
-                const __m512 w0 = weight_piece(bits, bytes, shift0), w1 = weight_piece(bits, bytes, shift1);
+            for (int e = 0; e < 32 / bits; e += 2) {
+                const int column = 32 / bits * v + e;
+                const __m512 w0 = weight_piece(bits, bytes, bits * e), w1 = weight_piece(bits, bytes, bits * (e + 1));
                 for (int k = 0; k < size; k++) {
                     first[k] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xu[k * cols + column]), first[k]);
                     second[k] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xu[k * cols + column + 1]), second[k]);
@@ -282,7 +269,7 @@ int graft_int8_products_available(void) { return 0; }
 
 int graft_float_products_available(void) { return 0; }
 
-void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdiff_t groupSize,
+void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int bits, ptrdiff_t groupSize,
                               signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups) {}
 
 void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,

@@ -37,21 +37,21 @@ int graft_int8_products_available(void);
 
 /// Bytes of one 32-weight unit of a block of 16 interleaved rows at `bits` (4 or 8) bits.
 static inline ptrdiff_t graft_interleaved_unit_bytes(int bits) { return bits == 4 ? 256 : 512; }
-/// Copies an MLX-packed `rows × cols` matrix (cols a multiple of 32; 4-bit byte b holds weight 2b
-/// in its low nibble) with float32 factors `scales`/`biases [rows, groups]` into blocks of 16
-/// rows (zero rows past `rows`): block r, unit u at `blocks + (r·cols/32 + u)·graft_interleaved_unit_bytes(bits)`
-/// is vectors of 64 bytes whose 32-bit lane j holds four weights of row 16r + j (8 bits: vector t
-/// holds the unit's weights 4t..4t+3; 4 bits: vector v's low nibbles weights 8v..8v+3, high nibbles
-/// 8v+4..8v+7); block r, group g at `factors + (r·groups + g)·32` is the 16 rows' scales then their biases.
-/// Both regions 64-byte aligned.
+/// Copies an MLX-packed `rows × cols` matrix (cols a multiple of 32; each 32-bit word holds
+/// 32/bits weights, lowest bits first) with float32 factors `scales`/`biases [rows, groups]` into
+/// blocks of 16 rows (zero rows past `rows`): block r, unit u at
+/// `blocks + (r·cols/32 + u)·graft_interleaved_unit_bytes(bits)` is `bits` vectors of 64 bytes,
+/// lane j of vector v holding word `bits·u + v` of row 16r + j; block r, group g at
+/// `factors + (r·groups + g)·32` is the 16 rows' scales then their biases. Both 64-byte aligned.
 void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
                            const float *scales, const float *biases, ptrdiff_t groups,
                            unsigned char *blocks, float *factors);
 /// Rounds `x [m, cols]` (cols a multiple of 32) to signed bytes with one scale per 32 values
-/// (`q = round(x·127 / max|x|)`, `d = max|x| / 127`): the bytes into `panel [m, cols]`, the scales
-/// into `unitScales [m, cols/32]`, the rounded values' sums `Σ d·q` per group of `groupSize` into
-/// `sums [m, paddedGroups]` (zero past the last group).
-void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, ptrdiff_t groupSize,
+/// (`q = round(x·127 / max|x|)`, `d = max|x| / 127`): the bytes into `panel [m, cols]` (for 4-bit
+/// weights each 8 values' even ones, then their odd ones), the scales into `unitScales [m, cols/32]`,
+/// the rounded values' sums `Σ d·q` per group of `groupSize` into `sums [m, paddedGroups]` (zero
+/// past the last group).
+void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int bits, ptrdiff_t groupSize,
                               signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups);
 /// `out[i·ldo + n] = Σ_u scale[n, u]·d[i, u]·(q_n,u · p_i,u) + Σ_g bias[n, g]·sums[i, g]` (the exact
 /// product of the weights and the rounded activations, up to float32 sums) for the rows n of

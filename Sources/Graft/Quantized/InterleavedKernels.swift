@@ -30,7 +30,7 @@ extension QuantizedRowKernel {
         if activations == .int8 && int8Available {
             let panel = UnsafeMutablePointer<Int8>.allocate(capacity: m * cols)
             let unitScales = UnsafeMutablePointer<Float>.allocate(capacity: m * units)
-            graft_int8_quantize_rows(x, m, cols, groupSize, panel, unitScales, sums, padded)
+            graft_int8_quantize_rows(x, m, cols, bits, groupSize, panel, unitScales, sums, padded)
             let (p, d) = (SendPtr(panel), SendPtr(unitScales))
             blocks = { r in
                 graft_int8_product_blocks(bits, layout.blocks, layout.factors, r, 1, rows, cols, layout.groups, shift,
