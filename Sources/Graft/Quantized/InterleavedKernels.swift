@@ -25,28 +25,24 @@ extension QuantizedRowKernel {
         let cols = layout.cols, rows = layout.rows, units = cols / 32, padded = (layout.groups &+ 7) & ~7
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
         defer { sums.deallocate() }
-        let blocks: (Int) -> Void
         let bits = Int32(layout.bits), shift = Int32(layout.unitShift), o = SendPtr(out), s = SendPtr(sums)
         if activations == .int8 && int8Available {
             let panel = UnsafeMutablePointer<Int8>.allocate(capacity: m * cols)
             let unitScales = UnsafeMutablePointer<Float>.allocate(capacity: m * units)
+            defer { panel.deallocate(); unitScales.deallocate() }
             graft_int8_quantize_rows(x, m, cols, bits, groupSize, panel, unitScales, sums, padded)
             let (p, d) = (SendPtr(panel), SendPtr(unitScales))
-            blocks = { r in
+            run(x, m: m, layout, lowRank: lowRank, out) { r in
                 graft_int8_product_blocks(bits, layout.blocks, layout.factors, r, 1, rows, cols, layout.groups, shift,
                                           p.p, d.p, s.p, padded, m, o.p, rows)
             }
-            run(x, m: m, layout, lowRank: lowRank, out, blocks)
-            panel.deallocate()
-            unitScales.deallocate()
         } else {
             groupSums(x, m: m, cols: cols, groupSize: groupSize, padded: padded, into: sums)
             let xs = SendPtr(x)
-            blocks = { r in
+            run(x, m: m, layout, lowRank: lowRank, out) { r in
                 graft_float_product_blocks(bits, layout.blocks, layout.factors, r, 1, rows, cols, layout.groups, shift,
                                            xs.p, s.p, padded, m, o.p, rows)
             }
-            run(x, m: m, layout, lowRank: lowRank, out, blocks)
         }
     }
 
