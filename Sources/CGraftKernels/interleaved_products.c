@@ -81,6 +81,18 @@ void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptr
     }
 }
 
+/// `acc[k]` = the bias term `Σ_g bias[n, g]·sums[k, g]` of a block's 16 rows (lanes) for
+/// activation rows k < `size` (a literal at each call): where each accumulator starts.
+static inline __attribute__((always_inline)) FLOAT_TARGET
+void bias_terms(const int size, const float *factors, ptrdiff_t groups, const float *sums, ptrdiff_t paddedGroups,
+                __m512 *acc) {
+    for (int k = 0; k < size; k++) acc[k] = _mm512_setzero_ps();
+    for (ptrdiff_t g = 0; g < groups; g++) {
+        const __m512 bias = _mm512_load_ps(factors + g * 32 + 16);
+        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
+    }
+}
+
 /// One block of 16 weight rows against `size` activation rows (`bits` and `size` literals at
 /// each call), the outputs stored under `store`.
 static inline __attribute__((always_inline)) INT8_TARGET
@@ -88,12 +100,7 @@ void block_products(const int bits, const int size, const unsigned char *block, 
                     ptrdiff_t groups, int unitShift, const int8_t *panel, ptrdiff_t cols, const float *unitScales,
                     const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
     __m512 acc[8];
-    for (int k = 0; k < size; k++) acc[k] = _mm512_setzero_ps();
-    // The bias term Σ_g bias[n, g]·sums[k, g] starts each accumulator.
-    for (ptrdiff_t g = 0; g < groups; g++) {
-        const __m512 bias = _mm512_load_ps(factors + g * 32 + 16);
-        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
-    }
+    bias_terms(size, factors, groups, sums, paddedGroups, acc);
     const __m512i low = _mm512_set1_epi8(0x0F);
     const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t u = 0; u < units; u++) {
@@ -130,45 +137,46 @@ void block_products(const int bits, const int size, const unsigned char *block, 
     for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, acc[k]);
 }
 
+/// The walk both products share: each block r of `firstBlock ..< firstBlock + blockCount` (its
+/// weights `block`, factors `f`, store mask `store`) against the activation rows from `i` on,
+/// `size` (8, 4, 2 or 1) at a time, their outputs at `o`: `BLOCK(BITS, SIZE)` with both literal.
+#define GRAFT_EACH_BLOCK(BLOCK)                                                                       \
+    const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);                \
+    for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {                                \
+        const unsigned char *block = blocks + r * units * unitBytes;                                  \
+        const float *f = factors + r * groups * 32;                                                   \
+        const ptrdiff_t left = rows - r * 16;                                                         \
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);      \
+        for (ptrdiff_t i = 0, size; i < m; i += size) {                                               \
+            size = m - i >= 8 ? 8 : m - i >= 4 ? 4 : m - i >= 2 ? 2 : 1;                             \
+            float *o = out + i * ldo + r * 16;                                                        \
+            if (bits == 4) {                                                                          \
+                switch (size) {                                                                       \
+                case 8: BLOCK(4, 8); break;                                                           \
+                case 4: BLOCK(4, 4); break;                                                           \
+                case 2: BLOCK(4, 2); break;                                                           \
+                default: BLOCK(4, 1); break;                                                          \
+                }                                                                                     \
+            } else {                                                                                  \
+                switch (size) {                                                                       \
+                case 8: BLOCK(8, 8); break;                                                           \
+                case 4: BLOCK(8, 4); break;                                                           \
+                case 2: BLOCK(8, 2); break;                                                           \
+                default: BLOCK(8, 1); break;                                                          \
+                }                                                                                     \
+            }                                                                                         \
+        }                                                                                             \
+    }
+
 INT8_TARGET
 void graft_int8_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {
-    const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);
-    for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {
-        const unsigned char *block = blocks + r * units * unitBytes;
-        const float *f = factors + r * groups * 32;
-        const ptrdiff_t left = rows - r * 16;
-        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        ptrdiff_t i = 0;
-        while (i < m) {
-            const ptrdiff_t rest = m - i;
-            const int size = rest >= 8 ? 8 : rest >= 4 ? 4 : rest >= 2 ? 2 : 1;
-            const int8_t *p = panel + i * cols;
-            const float *d = unitScales + i * units, *s = sums + i * paddedGroups;
-            float *o = out + i * ldo + r * 16;
-#define GRAFT_BLOCK(BITS, SIZE) block_products(BITS, SIZE, block, f, units, groups, unitShift, p, cols, d, s, \
-                                               paddedGroups, o, ldo, store)
-            if (bits == 4) {
-                switch (size) {
-                case 8: GRAFT_BLOCK(4, 8); break;
-                case 4: GRAFT_BLOCK(4, 4); break;
-                case 2: GRAFT_BLOCK(4, 2); break;
-                default: GRAFT_BLOCK(4, 1); break;
-                }
-            } else {
-                switch (size) {
-                case 8: GRAFT_BLOCK(8, 8); break;
-                case 4: GRAFT_BLOCK(8, 4); break;
-                case 2: GRAFT_BLOCK(8, 2); break;
-                default: GRAFT_BLOCK(8, 1); break;
-                }
-            }
-#undef GRAFT_BLOCK
-            i += size;
-        }
-    }
+#define INT8_BLOCK(BITS, SIZE) block_products(BITS, SIZE, block, f, units, groups, unitShift, panel + i * cols, cols, \
+                                              unitScales + i * units, sums + i * paddedGroups, paddedGroups, o, ldo, store)
+    GRAFT_EACH_BLOCK(INT8_BLOCK)
+#undef INT8_BLOCK
 }
 
 /// Piece `e` of a vector of interleaved weights as floats (unscaled): the weight in bits
@@ -192,11 +200,7 @@ void float_block_products(const int bits, const int size, const unsigned char *b
                           ptrdiff_t units, ptrdiff_t groups, int unitShift, const float *x, ptrdiff_t cols,
                           const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
     __m512 acc[8];
-    for (int k = 0; k < size; k++) acc[k] = _mm512_setzero_ps();
-    for (ptrdiff_t g = 0; g < groups; g++) {
-        const __m512 bias = _mm512_load_ps(factors + g * 32 + 16);
-        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
-    }
+    bias_terms(size, factors, groups, sums, paddedGroups, acc);
     const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t u = 0; u < units; u++) {
         const unsigned char *unit = block + u * unitBytes;
@@ -228,39 +232,10 @@ void graft_float_product_blocks(int bits, const unsigned char *blocks, const flo
                                 ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                 const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
                                 ptrdiff_t ldo) {
-    const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);
-    for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {
-        const unsigned char *block = blocks + r * units * unitBytes;
-        const float *f = factors + r * groups * 32;
-        const ptrdiff_t left = rows - r * 16;
-        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        ptrdiff_t i = 0;
-        while (i < m) {
-            const ptrdiff_t rest = m - i;
-            const int size = rest >= 8 ? 8 : rest >= 4 ? 4 : rest >= 2 ? 2 : 1;
-            const float *p = x + i * cols, *s = sums + i * paddedGroups;
-            float *o = out + i * ldo + r * 16;
-#define GRAFT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, units, groups, unitShift, p, cols, s, \
-                                                     paddedGroups, o, ldo, store)
-            if (bits == 4) {
-                switch (size) {
-                case 8: GRAFT_BLOCK(4, 8); break;
-                case 4: GRAFT_BLOCK(4, 4); break;
-                case 2: GRAFT_BLOCK(4, 2); break;
-                default: GRAFT_BLOCK(4, 1); break;
-                }
-            } else {
-                switch (size) {
-                case 8: GRAFT_BLOCK(8, 8); break;
-                case 4: GRAFT_BLOCK(8, 4); break;
-                case 2: GRAFT_BLOCK(8, 2); break;
-                default: GRAFT_BLOCK(8, 1); break;
-                }
-            }
-#undef GRAFT_BLOCK
-            i += size;
-        }
-    }
+#define FLOAT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, units, groups, unitShift, x + i * cols, cols, \
+                                                     sums + i * paddedGroups, paddedGroups, o, ldo, store)
+    GRAFT_EACH_BLOCK(FLOAT_BLOCK)
+#undef FLOAT_BLOCK
 }
 
 #else
