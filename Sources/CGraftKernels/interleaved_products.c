@@ -55,12 +55,14 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int b
 }
 
 void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
-                           const float *scales, const float *biases, ptrdiff_t groups,
-                           unsigned char *blocks, float *factors) {
+                           const void *scales, const void *biases, ptrdiff_t groups, int halfFactors,
+                           unsigned char *blocks, void *factors) {
     // Lane j of vector v of unit u is word `bits·u + v` of row 16r + j, as packed.
     const ptrdiff_t wordsPerRow = cols * bits / 32, units = cols / 32, blockCount = (rows + 15) / 16;
+    const size_t size = halfFactors ? 2 : 4;
     const uint32_t *words = (const uint32_t *)w;
     uint32_t *target = (uint32_t *)blocks;
+    unsigned char *f = factors;
     for (ptrdiff_t r = 0; r < blockCount; r++) {
         for (ptrdiff_t u = 0; u < units; u++) {
             for (int v = 0; v < bits; v++) {
@@ -71,24 +73,32 @@ void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptr
             }
         }
         for (ptrdiff_t g = 0; g < groups; g++) {
-            float *f = factors + (r * groups + g) * 32;
-            for (int lane = 0; lane < 16; lane++) {
-                const ptrdiff_t n = r * 16 + lane;
-                f[lane] = n < rows ? scales[n * groups + g] : 0;
-                f[16 + lane] = n < rows ? biases[n * groups + g] : 0;
+            for (int part = 0; part < 2; part++) {
+                const unsigned char *source = part == 0 ? scales : biases;
+                for (int lane = 0; lane < 16; lane++) {
+                    const ptrdiff_t n = r * 16 + lane;
+                    if (n < rows) memcpy(f, source + (size_t)(n * groups + g) * size, size); else memset(f, 0, size);
+                    f += size;
+                }
             }
         }
     }
 }
 
+/// The 16 factors at `p` (halves where `half`, else floats) as floats.
+static inline __attribute__((always_inline)) FLOAT_TARGET
+__m512 load_factors(const unsigned char *p, int half) {
+    return half ? _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)p)) : _mm512_load_ps((const float *)p);
+}
+
 /// `acc[k]` = the bias term `Σ_g bias[n, g]·sums[k, g]` of a block's 16 rows (lanes) for
 /// activation rows k < `size` (a literal at each call): where each accumulator starts.
 static inline __attribute__((always_inline)) FLOAT_TARGET
-void bias_terms(const int size, const float *factors, ptrdiff_t groups, const float *sums, ptrdiff_t paddedGroups,
-                __m512 *acc) {
+void bias_terms(const int size, const unsigned char *factors, int half, ptrdiff_t groups, const float *sums,
+                ptrdiff_t paddedGroups, __m512 *acc) {
     for (int k = 0; k < size; k++) acc[k] = _mm512_setzero_ps();
     for (ptrdiff_t g = 0; g < groups; g++) {
-        const __m512 bias = _mm512_load_ps(factors + g * 32 + 16);
+        const __m512 bias = load_factors(factors + (g * 32 + 16) * (half ? 2 : 4), half);
         for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
     }
 }
@@ -96,11 +106,12 @@ void bias_terms(const int size, const float *factors, ptrdiff_t groups, const fl
 /// One block of 16 weight rows against `size` activation rows (`bits` and `size` literals at
 /// each call), the outputs stored under `store`.
 static inline __attribute__((always_inline)) INT8_TARGET
-void block_products(const int bits, const int size, const unsigned char *block, const float *factors, ptrdiff_t units,
+void block_products(const int bits, const int size, const unsigned char *block, const unsigned char *factors, int half,
+                    ptrdiff_t units,
                     ptrdiff_t groups, int unitShift, const int8_t *panel, ptrdiff_t cols, const float *unitScales,
                     const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
     __m512 acc[8];
-    bias_terms(size, factors, groups, sums, paddedGroups, acc);
+    bias_terms(size, factors, half, groups, sums, paddedGroups, acc);
     const __m512i low = _mm512_set1_epi8(0x0F);
     const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t u = 0; u < units; u++) {
@@ -118,7 +129,7 @@ void block_products(const int bits, const int size, const unsigned char *block, 
         } else {
             for (int t = 0; t < 8; t++) weights[t] = _mm512_load_si512(unit + t * 64);
         }
-        const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
+        const __m512 weightScales = load_factors(factors + (u >> unitShift) * 32 * (half ? 2 : 4), half);
         for (int k = 0; k < size; k++) {
             const int8_t *a = panel + k * cols + u * 32;
             int32_t four[8];
@@ -144,7 +155,7 @@ void block_products(const int bits, const int size, const unsigned char *block, 
     const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);                \
     for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {                                \
         const unsigned char *block = blocks + r * units * unitBytes;                                  \
-        const float *f = factors + r * groups * 32;                                                   \
+        const unsigned char *f = (const unsigned char *)factors + r * groups * 32 * (halfFactors ? 2 : 4); \
         const ptrdiff_t left = rows - r * 16;                                                         \
         const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);      \
         for (ptrdiff_t i = 0, size; i < m; i += size) {                                               \
@@ -169,11 +180,11 @@ void block_products(const int bits, const int size, const unsigned char *block, 
     }
 
 INT8_TARGET
-void graft_int8_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
-                               ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+void graft_int8_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
+                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {
-#define INT8_BLOCK(BITS, SIZE) block_products(BITS, SIZE, block, f, units, groups, unitShift, panel + i * cols, cols, \
+#define INT8_BLOCK(BITS, SIZE) block_products(BITS, SIZE, block, f, halfFactors, units, groups, unitShift, panel + i * cols, cols, \
                                               unitScales + i * units, sums + i * paddedGroups, paddedGroups, o, ldo, store)
     GRAFT_EACH_BLOCK(INT8_BLOCK)
 #undef INT8_BLOCK
@@ -196,11 +207,11 @@ __m512 weight_piece(const int bits, __m512i bytes, const int shift) {
 /// one multiply-add per activation row (two partial sums per row against the multiply-adds'
 /// latency), each unit's sums scaled once per row.
 static inline __attribute__((always_inline)) FLOAT_TARGET
-void float_block_products(const int bits, const int size, const unsigned char *block, const float *factors,
+void float_block_products(const int bits, const int size, const unsigned char *block, const unsigned char *factors, int half,
                           ptrdiff_t units, ptrdiff_t groups, int unitShift, const float *x, ptrdiff_t cols,
                           const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
     __m512 acc[8];
-    bias_terms(size, factors, groups, sums, paddedGroups, acc);
+    bias_terms(size, factors, half, groups, sums, paddedGroups, acc);
     const ptrdiff_t unitBytes = graft_interleaved_unit_bytes(bits);
     for (ptrdiff_t u = 0; u < units; u++) {
         const unsigned char *unit = block + u * unitBytes;
@@ -221,18 +232,18 @@ void float_block_products(const int bits, const int size, const unsigned char *b
                 }
             }
         }
-        const __m512 weightScales = _mm512_load_ps(factors + (u >> unitShift) * 32);
+        const __m512 weightScales = load_factors(factors + (u >> unitShift) * 32 * (half ? 2 : 4), half);
         for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(_mm512_add_ps(first[k], second[k]), weightScales, acc[k]);
     }
     for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, acc[k]);
 }
 
 FLOAT_TARGET
-void graft_float_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
-                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+void graft_float_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
+                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                 const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
                                 ptrdiff_t ldo) {
-#define FLOAT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, units, groups, unitShift, x + i * cols, cols, \
+#define FLOAT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, halfFactors, units, groups, unitShift, x + i * cols, cols, \
                                                      sums + i * paddedGroups, paddedGroups, o, ldo, store)
     GRAFT_EACH_BLOCK(FLOAT_BLOCK)
 #undef FLOAT_BLOCK
@@ -248,16 +259,16 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int b
                               signed char *panel, float *unitScales, float *sums, ptrdiff_t paddedGroups) {}
 
 void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
-                           const float *scales, const float *biases, ptrdiff_t groups,
-                           unsigned char *blocks, float *factors) {}
+                           const void *scales, const void *biases, ptrdiff_t groups, int halfFactors,
+                           unsigned char *blocks, void *factors) {}
 
-void graft_int8_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
-                               ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+void graft_int8_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
+                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {}
 
-void graft_float_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
-                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+void graft_float_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
+                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                 const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
                                 ptrdiff_t ldo) {}
 

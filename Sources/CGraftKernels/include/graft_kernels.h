@@ -38,14 +38,15 @@ int graft_int8_products_available(void);
 /// Bytes of one 32-weight unit of a block of 16 interleaved rows at `bits` (4 or 8) bits.
 static inline ptrdiff_t graft_interleaved_unit_bytes(int bits) { return bits == 4 ? 256 : 512; }
 /// Copies an MLX-packed `rows × cols` matrix (cols a multiple of 32; each 32-bit word holds
-/// 32/bits weights, lowest bits first) with float32 factors `scales`/`biases [rows, groups]` into
-/// blocks of 16 rows (zero rows past `rows`): block r, unit u at
-/// `blocks + (r·cols/32 + u)·graft_interleaved_unit_bytes(bits)` is `bits` vectors of 64 bytes,
-/// lane j of vector v holding word `bits·u + v` of row 16r + j; block r, group g at
-/// `factors + (r·groups + g)·32` is the 16 rows' scales then their biases. Both 64-byte aligned.
+/// 32/bits weights, lowest bits first) with its factors `scales`/`biases [rows, groups]` (float16
+/// where `halfFactors`, else float32) into blocks of 16 rows (zero rows past `rows`): block r,
+/// unit u at `blocks + (r·cols/32 + u)·graft_interleaved_unit_bytes(bits)` is `bits` vectors of 64
+/// bytes, lane j of vector v holding word `bits·u + v` of row 16r + j; block r, group g at element
+/// `(r·groups + g)·32` of `factors` is the 16 rows' scales then their biases, in the same type.
+/// Both regions 64-byte aligned.
 void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptrdiff_t cols,
-                           const float *scales, const float *biases, ptrdiff_t groups,
-                           unsigned char *blocks, float *factors);
+                           const void *scales, const void *biases, ptrdiff_t groups, int halfFactors,
+                           unsigned char *blocks, void *factors);
 /// Rounds `x [m, cols]` (cols a multiple of 32) to signed bytes with one scale per 32 values
 /// (`q = round(x·127 / max|x|)`, `d = max|x| / 127`): the bytes into `panel [m, cols]` (for 4-bit
 /// weights each 8 values' even ones, then their odd ones), the scales into `unitScales [m, cols/32]`,
@@ -58,8 +59,8 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int b
 /// blocks `firstBlock ..< firstBlock + blockCount` (below `rows`) of a matrix interleaved by
 /// `graft_interleave_rows`, and the `m` activation rows rounded by `graft_int8_quantize_rows`;
 /// `unitShift` is log2 of the 32-weight units per group.
-void graft_int8_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
-                               ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+void graft_int8_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
+                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                const signed char *panel, const float *unitScales, const float *sums,
                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo);
 /// Whether this CPU runs `graft_float_product_blocks` (x86-64 with AVX-512).
@@ -67,8 +68,8 @@ int graft_float_products_available(void);
 /// `out[i·ldo + n] = Σ_g (scale[n, g]·(q_n,g · x_i,g) + bias[n, g]·sums[i, g])` for the rows n of
 /// blocks `firstBlock ..< firstBlock + blockCount` of a matrix interleaved by `graft_interleave_rows`
 /// and float32 activation rows `x [m, cols]` with their per-group sums `sums [m, paddedGroups]`.
-void graft_float_product_blocks(int bits, const unsigned char *blocks, const float *factors, ptrdiff_t firstBlock,
-                                ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
+void graft_float_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
+                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
                                 const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
                                 ptrdiff_t ldo);
 #endif

@@ -25,7 +25,8 @@ extension QuantizedRowKernel {
         let cols = layout.cols, rows = layout.rows, units = cols / 32, padded = (layout.groups &+ 7) & ~7
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * padded)
         defer { sums.deallocate() }
-        let bits = Int32(layout.bits), shift = Int32(layout.unitShift), o = SendPtr(out), s = SendPtr(sums)
+        let bits = Int32(layout.bits), shift = Int32(layout.unitShift), half: Int32 = layout.halfFactors ? 1 : 0
+        let o = SendPtr(out), s = SendPtr(sums)
         if activations == .int8 && int8Available {
             let panel = UnsafeMutablePointer<Int8>.allocate(capacity: m * cols)
             let unitScales = UnsafeMutablePointer<Float>.allocate(capacity: m * units)
@@ -33,14 +34,14 @@ extension QuantizedRowKernel {
             graft_int8_quantize_rows(x, m, cols, bits, groupSize, panel, unitScales, sums, padded)
             let (p, d) = (SendPtr(panel), SendPtr(unitScales))
             run(x, m: m, layout, lowRank: lowRank, out) { r in
-                graft_int8_product_blocks(bits, layout.blocks, layout.factors, r, 1, rows, cols, layout.groups, shift,
+                graft_int8_product_blocks(bits, layout.blocks, layout.factors, half, r, 1, rows, cols, layout.groups, shift,
                                           p.p, d.p, s.p, padded, m, o.p, rows)
             }
         } else {
             groupSums(x, m: m, cols: cols, groupSize: groupSize, padded: padded, into: sums)
             let xs = SendPtr(x)
             run(x, m: m, layout, lowRank: lowRank, out) { r in
-                graft_float_product_blocks(bits, layout.blocks, layout.factors, r, 1, rows, cols, layout.groups, shift,
+                graft_float_product_blocks(bits, layout.blocks, layout.factors, half, r, 1, rows, cols, layout.groups, shift,
                                            xs.p, s.p, padded, m, o.p, rows)
             }
         }

@@ -2,14 +2,14 @@ import CGraftKernels
 import Foundation
 
 /// A packed weight copied for the few-row products that run on blocks of 16 interleaved rows
-/// (`graft_interleave_rows`): 32-bit lanes each holding four weights of one row, and per block
-/// and group the 16 rows' float32 scales and biases. One `vpdpbusd` (8-bit activations) or
+/// (`graft_interleave_rows`): 32-bit lanes each holding a packed word of one row, and per block
+/// and group the 16 rows' scales and biases. One `vpdpbusd` (8-bit activations) or
 /// multiply-add (float32 ones) then advances 16 outputs, with no lane sums.
 ///
 /// Made the first time a weight meets such a product and kept with the weight's packed buffer:
 /// decoding with `--activations int8` holds a second copy of every block weight, batched
-/// decoding (two rows or more) of every weight including the head (SmolLM2-135M: ~80 MB for
-/// the blocks, ~35 MB for the head; the factors are float32 here). Copies are cut from huge-page regions, as model weights are.
+/// decoding (two rows or more) of every weight including the head (SmolLM2-135M: ~66 MB for
+/// the blocks, ~32 MB for the head). Copies are cut from huge-page regions, as model weights are.
 final class InterleavedWeight: @unchecked Sendable {
     let bits, rows, cols, groups: Int
     /// log2 of the 32-weight units per group.
@@ -17,7 +17,10 @@ final class InterleavedWeight: @unchecked Sendable {
     /// Blocks of 16 rows (the last one zero-padded).
     let blockCount: Int
     let blocks: UnsafeMutablePointer<UInt8>
-    let factors: UnsafeMutablePointer<Float>
+    /// Per block and group the 16 rows' scales, then their biases: float16 where the weight's
+    /// factors are (GGUF's blocks), else float32.
+    let factors: UnsafeMutableRawPointer
+    let halfFactors: Bool
     /// The buffers of the scales and biases the copy was made from (held, so that they are
     /// the same buffers while it is in use).
     let factorSources: (Buffer, Buffer)
@@ -32,18 +35,14 @@ final class InterleavedWeight: @unchecked Sendable {
         (self.bits, self.rows, self.cols, groups) = (bits, rows, cols, cols / groupSize)
         unitShift = groupSize.trailingZeroBitCount - 5
         blockCount = (rows + 15) / 16
+        halfFactors = S.self == Float16.self
         let blockBytes = blockCount * (cols / 32) * graft_interleaved_unit_bytes(Int32(bits))
-        let factorBytes = blockCount * groups * 32 * MemoryLayout<Float>.size
+        let factorBytes = blockCount * groups * 32 * MemoryLayout<S>.size
         let (memory, region) = Self.reserve(blockBytes + factorBytes)
         (ownedMemory, self.region) = region == nil ? (memory, nil) : (nil, region)
         blocks = memory.bindMemory(to: UInt8.self, capacity: blockBytes)
-        factors = (memory + blockBytes).bindMemory(to: Float.self, capacity: factorBytes / 4)
-        let count = rows * groups
-        let wideScales = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        let wideBiases = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { wideScales.deallocate(); wideBiases.deallocate() }
-        for k in 0..<count { wideScales[k] = scales[k].float; wideBiases[k] = biases[k].float }
-        graft_interleave_rows(Int32(bits), packed, rows, cols, wideScales, wideBiases, groups, blocks, factors)
+        factors = memory + blockBytes
+        graft_interleave_rows(Int32(bits), packed, rows, cols, scales, biases, groups, halfFactors ? 1 : 0, blocks, factors)
     }
 
     deinit { ownedMemory?.deallocate() }
