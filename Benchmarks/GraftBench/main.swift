@@ -105,7 +105,8 @@ func benchQuantized() {
 /// 4 bits, the 49152-row output head at 8 bits; float16 scales, groups of 32), far larger than
 /// the caches, for `m` activation rows: milliseconds per step and CPU cycles per 32 weights;
 /// with `rank`, each 4-bit product also adds a random LoRA term of that rank in its kernel.
-/// With `activations: .int8`, the products round the activations to 8 bits (`--int8`).
+/// With `activations: .int8`, the products round the activations to 8 bits (`--int8`); with
+/// `--packed` they run on the packed weights' portable kernel instead of the interleaved copies.
 /// With `hugePages`, the weights and then the terms are made in huge-page regions, as a model
 /// and its kernel-fused adapter are when loaded (`Allocator.withHugePageRegion`).
 func benchDecodeStep(rows: [Int], rank: Int?, perShape: Bool, hugePages: Bool, activations: ActivationPrecision) {
@@ -187,6 +188,7 @@ case "mlp": benchMLP(steps: steps)
 case "quantized": benchQuantized()
 case "decode-step":
     func option(_ name: String) -> Int? { args.firstIndex(of: name).map { Int(args[args.index(after: $0)])! } }
+    FewRowKernel.interleavedWhereAvailable = !args.contains("--packed")
     benchDecodeStep(rows: option("--rows").map { [$0] } ?? [1, 2, 4, 8], rank: option("--rank"),
                     perShape: args.contains("--per-shape"), hugePages: args.contains("--huge-pages"),
                     activations: args.contains("--int8") ? .int8 : .float32)

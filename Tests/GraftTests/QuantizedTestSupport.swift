@@ -11,3 +11,13 @@ func randomQuantizedWeight(rows: Int, cols: Int, bits: Int, groupSize: Int, seed
                                scales: Tensor(scales, shape: [rows, cols / groupSize]),
                                biases: Tensor(biases, shape: [rows, cols / groupSize]), bits: bits, groupSize: groupSize)
 }
+
+/// Runs `body` once per few-row kernel this CPU has: on the packed weights (the portable Swift
+/// kernel) and, where the CPU has AVX-512, on the interleaved copies (the default), labelled.
+func forEachFewRowKernel(_ body: (String) throws -> Void) rethrows {
+    defer { FewRowKernel.interleavedWhereAvailable = true }
+    for interleaved in [false, true] {
+        FewRowKernel.interleavedWhereAvailable = interleaved
+        try body(interleaved ? "interleaved" : "packed")
+    }
+}

@@ -16,3 +16,12 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
     /// Whether this CPU runs `.int8` products (otherwise they read float32).
     public static var int8Available: Bool { QuantizedRowKernel.int8Available }
 }
+
+/// Which kernel the few-row (decoding) quantized products run.
+public enum FewRowKernel {
+    /// Whether products run on interleaved copies of the weights where the CPU has AVX-512 (the
+    /// default; see ``ActivationPrecision``). False keeps every product on the packed weights in
+    /// the portable Swift kernel that CPUs without AVX-512 run (int8 activations then read
+    /// float32): for tests of that kernel and comparisons (`GraftBench decode-step --packed`).
+    nonisolated(unsafe) public static var interleavedWhereAvailable = true
+}

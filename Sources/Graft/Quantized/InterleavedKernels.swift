@@ -6,12 +6,14 @@ extension QuantizedRowKernel {
     /// Whether the float32 products on interleaved weights run on this CPU (AVX-512).
     static let interleavedFloatAvailable = graft_float_products_available() != 0
 
-    /// Whether `m` activation rows read as `activations` go through the interleaved copy of
-    /// the weight: always for int8 (where the CPU can), for float32 from two rows on (batched
-    /// decoding, where the products are bound by arithmetic rather than by reading the weights:
-    /// one row keeps the kernel on the packed weight and needs no copy).
-    static func usesInterleavedWeight(m: Int, activations: ActivationPrecision) -> Bool {
-        activations == .int8 && int8Available || m >= 2 && interleavedFloatAvailable
+    /// Whether activation rows read as `activations` go through the interleaved copy of the
+    /// weight: where the CPU has AVX-512 (VNNI too for int8), unless
+    /// ``FewRowKernel/interleavedWhereAvailable`` is off. One float32 row read the packed
+    /// weight in Swift's AVX2 kernel at 4.0 ms per SmolLM2 step and reads the copy at 2.5–2.7
+    /// (`GraftBench decode-step --rows 1`, alternating builds): the copy is what makes one row
+    /// bound by memory rather than by its conversions.
+    static func usesInterleavedWeight(activations: ActivationPrecision) -> Bool {
+        FewRowKernel.interleavedWhereAvailable && (activations == .int8 && int8Available || interleavedFloatAvailable)
     }
 
     /// `out [m, rows] = x · Wᵀ` (plus the low-rank term's float32 product) for a few activation

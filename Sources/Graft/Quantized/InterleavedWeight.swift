@@ -6,10 +6,11 @@ import Foundation
 /// and group the 16 rows' scales and biases. One `vpdpbusd` (8-bit activations) or
 /// multiply-add (float32 ones) then advances 16 outputs, with no lane sums.
 ///
-/// Made the first time a weight meets such a product and kept with the weight's packed buffer:
-/// decoding with `--activations int8` holds a second copy of every block weight, batched
-/// decoding (two rows or more) of every weight including the head (SmolLM2-135M: ~66 MB for
-/// the blocks, ~32 MB for the head). Copies are cut from huge-page regions, as model weights are.
+/// Made the first time a weight meets such a product (the first decoding step, where the CPU
+/// has AVX-512) and kept with the weight's packed buffer, which the prompt passes' GEMM path,
+/// training and export still read: decoding holds a second copy of every packed weight
+/// (SmolLM2-135M: ~66 MB for the blocks, ~32 MB for the head; a GGUF load's own peak is higher,
+/// so peak RSS stays where it was). Copies are cut from huge-page regions, as model weights are.
 final class InterleavedWeight: @unchecked Sendable {
     let bits, rows, cols, groups: Int
     /// log2 of the 32-weight units per group.

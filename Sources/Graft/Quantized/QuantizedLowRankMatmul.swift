@@ -90,7 +90,7 @@ struct QuantizedLowRankMatmul: Primitive {
                 let addition = QuantizedRowKernel.LowRankAddition(a: SendPtr(term.aValues), bPanels: SendPtr(term.bPanelValues),
                                                                   scale: scale, rank: rank, cols: cols,
                                                                   factor: term.rowFactorValues.map(SendPtr.init))
-                if let layout = QuantizedMatmul.interleaved(inputs, S.self, bits: bits, groupSize: groupSize, m: m,
+                if let layout = QuantizedMatmul.interleaved(inputs, S.self, bits: bits, groupSize: groupSize,
                                                             activations: activations) {
                     QuantizedRowKernel.runInterleaved(xp, m: m, layout, groupSize: groupSize, activations: activations,
                                                       lowRank: addition, o)

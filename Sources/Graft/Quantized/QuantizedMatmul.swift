@@ -24,7 +24,7 @@ struct QuantizedMatmul: Primitive {
         func multiply<S: QuantizationScale>(_: S.Type) {
             let s = inputs[2].pointer(S.self), b = inputs[3].pointer(S.self)
             if transposed && m <= Self.fusedRowLimit {
-                if let layout = Self.interleaved(inputs, S.self, bits: bits, groupSize: groupSize, m: m, activations: activations) {
+                if let layout = Self.interleaved(inputs, S.self, bits: bits, groupSize: groupSize, activations: activations) {
                     QuantizedRowKernel.runInterleaved(x.pointer(Float.self), m: m, layout, groupSize: groupSize,
                                                       activations: activations, out.pointer(Float.self))
                 } else {
@@ -40,10 +40,10 @@ struct QuantizedMatmul: Primitive {
     }
 
     /// The interleaved copy of the weight (`inputs[1...3]`) when the few-row kernel runs on it
-    /// for `m` rows read as `activations` (``QuantizedRowKernel/usesInterleavedWeight(m:activations:)``), else nil.
-    static func interleaved<S: QuantizationScale>(_ inputs: [Node], _: S.Type, bits: Int, groupSize: Int, m: Int,
+    /// for rows read as `activations` (``QuantizedRowKernel/usesInterleavedWeight(activations:)``), else nil.
+    static func interleaved<S: QuantizationScale>(_ inputs: [Node], _: S.Type, bits: Int, groupSize: Int,
                                                   activations: ActivationPrecision) -> InterleavedWeight? {
-        guard QuantizedRowKernel.usesInterleavedWeight(m: m, activations: activations) else { return nil }
+        guard QuantizedRowKernel.usesInterleavedWeight(activations: activations) else { return nil }
         return InterleavedWeight.of(packed: inputs[1], scales: inputs[2], biases: inputs[3], S.self, bits: bits, groupSize: groupSize)
     }
 

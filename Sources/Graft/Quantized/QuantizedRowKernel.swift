@@ -17,8 +17,8 @@ import CGraftKernels
 /// the stack and ran ~10% slower). In the 4-bit packing byte `j` holds values `2j` (low nibble)
 /// and `2j + 1` (high nibble), so a 4-bit panel holds each unit's 16 even values, then its 16 odd.
 ///
-/// Several rows, or rows rounded to bytes (``ActivationPrecision/int8``), run instead on an
-/// interleaved copy of the weight where the CPU has AVX-512 (`InterleavedKernels.swift`).
+/// Where the CPU has AVX-512 the rows run instead on an interleaved copy of the weight, in C
+/// (`InterleavedKernels.swift`); this kernel serves CPUs without it.
 enum QuantizedRowKernel {
     static func run<S: QuantizationScale>(_ x: UnsafeMutablePointer<Float>, m: Int, _ w: UnsafeMutablePointer<UInt32>,
                                           _ s: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>,
