@@ -6,8 +6,8 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
     /// activation blocks llama.cpp uses for its quantized products), so the products run on
     /// 8-bit dot-product instructions (AVX-512 VNNI) on an interleaved copy of each weight
     /// (made at its first such use and kept with it): `GraftBench decode-step` (two threads)
-    /// measured the SmolLM2 products about as fast as float32 with one row, ~1.6× faster with
-    /// four and ~1.9× with eight. The result is the
+    /// measured the SmolLM2 products ~1.25× faster than float32 on the same copy with one row
+    /// and ~2× with four or eight. The result is the
     /// exact product of the weights with the rounded rows. Only in the few-row kernel (at most
     /// 8 rows; more take the float32 GEMM path) and only where the CPU has the instructions;
     /// elsewhere the kernel reads float32.
