@@ -53,6 +53,11 @@ final class EnvCommandTests: XCTestCase {
             let name = try XCTUnwrap(feature["name"] as? String)
             XCTAssertEqual(feature["present"] as? Bool, flags.contains(name), name)
         }
+        // The decoding kernels follow the flags: AVX-512 takes the interleaved copies, VNNI int8.
+        let decoding = try XCTUnwrap(report["decoding"] as? [String: String])
+        XCTAssertEqual(decoding["float32"], flags.contains("avx512f") ? "AVX-512 on interleaved weights" : "AVX2 on packed weights")
+        XCTAssertEqual(decoding["int8"], ["avx512f", "avx512bw", "avx512_vnni"].allSatisfy(flags.contains)
+                           ? "AVX-512 VNNI on interleaved weights" : "not on this CPU (reads float32)")
         #endif
 
         let threads = try XCTUnwrap(report["threads"] as? [String: Any])
@@ -84,7 +89,8 @@ final class EnvCommandTests: XCTestCase {
     func testTextReportNamesEveryPart() throws {
         let run = try GraftCLI.run(["env"], environment: ["GRAFT_NUM_THREADS": "1"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for label in ["graft", "swift compiler", "cpu", "simd", "cores", "threads", "blas", "blas kernel", "hdf5", "model cache", "default model"] {
+        for label in ["graft", "swift compiler", "cpu", "simd", "cores", "threads", "blas", "blas kernel", "decoding", "hdf5",
+                      "model cache", "default model"] {
             XCTAssertTrue(run.stdout.split(separator: "\n").contains { $0.hasPrefix(label + " ") }, "missing \(label):\n\(run.stdout)")
         }
         XCTAssertTrue(run.stdout.contains("threads         1 (GRAFT_NUM_THREADS=1)"), run.stdout)

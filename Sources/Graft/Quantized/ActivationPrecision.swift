@@ -24,4 +24,7 @@ public enum FewRowKernel {
     /// the portable Swift kernel that CPUs without AVX-512 run (int8 activations then read
     /// float32): for tests of that kernel and comparisons (`GraftBench decode-step --packed`).
     nonisolated(unsafe) public static var interleavedWhereAvailable = true
+
+    /// Whether this CPU runs the float32 products on interleaved weights (AVX-512).
+    public static var interleavedAvailable: Bool { QuantizedRowKernel.interleavedFloatAvailable }
 }

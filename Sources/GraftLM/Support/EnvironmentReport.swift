@@ -43,6 +43,22 @@ public struct EnvironmentReport: Sendable, Codable {
         public let present: Bool
     }
 
+    /// The kernels decoding's quantized products run on this CPU.
+    public struct DecodingKernels: Sendable, Codable, Equatable {
+        /// For float32 activations (the default).
+        public let float32: String
+        /// For `--activations int8`.
+        public let int8: String
+
+        /// This CPU's.
+        static var current: DecodingKernels {
+            let interleaved = FewRowKernel.interleavedAvailable
+            return DecodingKernels(float32: interleaved ? "AVX-512 on interleaved weights" : "AVX2 on packed weights",
+                                   int8: ActivationPrecision.int8Available ? "AVX-512 VNNI on interleaved weights"
+                                       : "not on this CPU (reads float32)")
+        }
+    }
+
     /// Something that stops Graft, and how to fix it.
     public struct Problem: Sendable, Codable, Equatable {
         /// What is wrong.
@@ -61,6 +77,8 @@ public struct EnvironmentReport: Sendable, Codable {
     public let threads: Threads
     /// The BLAS library.
     public let blas: BLAS
+    /// The decoding kernels.
+    public let decoding: DecodingKernels
     /// The runtime version of the linked libhdf5 (`H5get_libversion`).
     public let hdf5Version: String
     /// The default model.
@@ -124,7 +142,7 @@ public struct EnvironmentReport: Sendable, Codable {
                                     fix: "run scripts/fetch-model.sh (it downloads \(DefaultModel.fileName) into \(model.cacheDirectory)/models)"))
         }
         return EnvironmentReport(graftVersion: GraftLM.graftVersion, swiftCompiler: compilerVersion, cpu: cpu, threads: threads,
-                                 blas: blas, hdf5Version: hdf5, model: model, problems: problems)
+                                 blas: blas, decoding: .current, hdf5Version: hdf5, model: model, problems: problems)
     }
 
     /// Whether `url` is a file that starts with the GGUF magic.
@@ -147,6 +165,7 @@ public struct EnvironmentReport: Sendable, Codable {
             "threads         \(threads.inUse) (\(threads.source))",
             "blas            \(blas.config)",
             "blas kernel     \(blas.kernel), \(blas.threads) threads",
+            "decoding        float32: \(decoding.float32); int8: \(decoding.int8)",
             "hdf5            \(hdf5Version)",
             "model cache     \(model.cacheDirectory)",
             "default model   \(model.defaultModel) (present: \(yesNo(model.present)))",
