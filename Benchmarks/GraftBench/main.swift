@@ -6,7 +6,9 @@ import GraftOptim
 
 // Benchmarks for the tensor core. Each prints one JSON line per measurement; scripts/bench.sh
 // runs them next to the reference tools and writes BENCHMARKS.md.
-//   GraftBench matmul | elementwise | mlp [--steps N] | quantized | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] [--int8] | attention | checkpoint FILE
+//   GraftBench matmul | elementwise | mlp [--steps N] | quantized
+//            | decode-step [--rows M] [--rank R] [--per-shape] [--huge-pages] [--int8] [--packed]
+//            | attention [--positions N] | checkpoint FILE
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds

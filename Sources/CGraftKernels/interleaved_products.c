@@ -1,11 +1,10 @@
 #include "graft_kernels.h"
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 // Quantized products for a few activation rows on weights copied once into blocks of 16
-// interleaved rows (see graft_kernels.h): 32-bit lane j of every vector holds four weights of
-// row j of the block, so one instruction against an activation broadcast to all lanes advances
+// interleaved rows (see graft_kernels.h): 32-bit lane j of every vector holds a packed word (four
+// or eight weights) of row j of the block, so one instruction against an activation broadcast to all lanes advances
 // the 16 rows' dot products together and each lane ends as one output (no lane sums at all).
 // With 8-bit activations `vpdpbusd` takes four activation bytes at once and a unit's scales cost
 // one conversion and one multiply-add per 16 outputs; with float32 activations each weight is
@@ -85,10 +84,12 @@ void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptr
     }
 }
 
-/// The 16 factors at `p` (halves where `half`, else floats) as floats.
+/// The 16 factors from element `index` of a block's `factors` (halves where `half`, else floats)
+/// as floats.
 static inline __attribute__((always_inline)) FLOAT_TARGET
-__m512 load_factors(const unsigned char *p, int half) {
-    return half ? _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)p)) : _mm512_load_ps((const float *)p);
+__m512 load_factors(const unsigned char *factors, ptrdiff_t index, int half) {
+    return half ? _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(factors + index * 2)))
+                : _mm512_load_ps((const float *)(factors + index * 4));
 }
 
 /// `acc[k]` = the bias term `Σ_g bias[n, g]·sums[k, g]` of a block's 16 rows (lanes) for
@@ -98,8 +99,10 @@ void bias_terms(const int size, const unsigned char *factors, int half, ptrdiff_
                 ptrdiff_t paddedGroups, __m512 *acc) {
     for (int k = 0; k < size; k++) acc[k] = _mm512_setzero_ps();
     for (ptrdiff_t g = 0; g < groups; g++) {
-        const __m512 bias = load_factors(factors + (g * 32 + 16) * (half ? 2 : 4), half);
-        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
+        const __m512 bias = load_factors(factors, g * 32 + 16, half);
+        for (int k = 0; k < size; k++) {
+            acc[k] = _mm512_fmadd_ps(bias, _mm512_set1_ps(sums[k * paddedGroups + g]), acc[k]);
+        }
     }
 }
 
@@ -107,9 +110,9 @@ void bias_terms(const int size, const unsigned char *factors, int half, ptrdiff_
 /// each call), the outputs stored under `store`.
 static inline __attribute__((always_inline)) INT8_TARGET
 void block_products(const int bits, const int size, const unsigned char *block, const unsigned char *factors, int half,
-                    ptrdiff_t units,
-                    ptrdiff_t groups, int unitShift, const int8_t *panel, ptrdiff_t cols, const float *unitScales,
-                    const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
+                    ptrdiff_t units, ptrdiff_t groups, int unitShift, const int8_t *panel, ptrdiff_t cols,
+                    const float *unitScales, const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo,
+                    __mmask16 store) {
     __m512 acc[8];
     bias_terms(size, factors, half, groups, sums, paddedGroups, acc);
     const __m512i low = _mm512_set1_epi8(0x0F);
@@ -129,7 +132,7 @@ void block_products(const int bits, const int size, const unsigned char *block, 
         } else {
             for (int t = 0; t < 8; t++) weights[t] = _mm512_load_si512(unit + t * 64);
         }
-        const __m512 weightScales = load_factors(factors + (u >> unitShift) * 32 * (half ? 2 : 4), half);
+        const __m512 weightScales = load_factors(factors, (u >> unitShift) * 32, half);
         for (int k = 0; k < size; k++) {
             const int8_t *a = panel + k * cols + u * 32;
             int32_t four[8];
@@ -155,7 +158,7 @@ void block_products(const int bits, const int size, const unsigned char *block, 
     const ptrdiff_t units = cols / 32, unitBytes = graft_interleaved_unit_bytes(bits);                \
     for (ptrdiff_t r = firstBlock; r < firstBlock + blockCount; r++) {                                \
         const unsigned char *block = blocks + r * units * unitBytes;                                  \
-        const unsigned char *f = (const unsigned char *)factors + r * groups * 32 * (halfFactors ? 2 : 4); \
+        const unsigned char *f = (const unsigned char *)factors + r * groups * 32 * (halfFactors ? 2 : 4);\
         const ptrdiff_t left = rows - r * 16;                                                         \
         const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);      \
         for (ptrdiff_t i = 0, size; i < m; i += size) {                                               \
@@ -181,11 +184,12 @@ void block_products(const int bits, const int size, const unsigned char *block, 
 
 INT8_TARGET
 void graft_int8_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
-                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
-                               const signed char *panel, const float *unitScales, const float *sums,
-                               ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {
-#define INT8_BLOCK(BITS, SIZE) block_products(BITS, SIZE, block, f, halfFactors, units, groups, unitShift, panel + i * cols, cols, \
-                                              unitScales + i * units, sums + i * paddedGroups, paddedGroups, o, ldo, store)
+                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols,
+                               ptrdiff_t groups, int unitShift, const signed char *panel, const float *unitScales,
+                               const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {
+#define INT8_BLOCK(BITS, SIZE) block_products(BITS, SIZE, block, f, halfFactors, units, groups, unitShift, \
+                                              panel + i * cols, cols, unitScales + i * units, sums + i * paddedGroups, \
+                                              paddedGroups, o, ldo, store)
     GRAFT_EACH_BLOCK(INT8_BLOCK)
 #undef INT8_BLOCK
 }
@@ -207,8 +211,8 @@ __m512 weight_piece(const int bits, __m512i bytes, const int shift) {
 /// one multiply-add per activation row (two partial sums per row against the multiply-adds'
 /// latency), each unit's sums scaled once per row.
 static inline __attribute__((always_inline)) FLOAT_TARGET
-void float_block_products(const int bits, const int size, const unsigned char *block, const unsigned char *factors, int half,
-                          ptrdiff_t units, ptrdiff_t groups, int unitShift, const float *x, ptrdiff_t cols,
+void float_block_products(const int bits, const int size, const unsigned char *block, const unsigned char *factors,
+                          int half, ptrdiff_t units, ptrdiff_t groups, int unitShift, const float *x, ptrdiff_t cols,
                           const float *sums, ptrdiff_t paddedGroups, float *out, ptrdiff_t ldo, __mmask16 store) {
     __m512 acc[8];
     bias_terms(size, factors, half, groups, sums, paddedGroups, acc);
@@ -232,19 +236,22 @@ void float_block_products(const int bits, const int size, const unsigned char *b
                 }
             }
         }
-        const __m512 weightScales = load_factors(factors + (u >> unitShift) * 32 * (half ? 2 : 4), half);
-        for (int k = 0; k < size; k++) acc[k] = _mm512_fmadd_ps(_mm512_add_ps(first[k], second[k]), weightScales, acc[k]);
+        const __m512 weightScales = load_factors(factors, (u >> unitShift) * 32, half);
+        for (int k = 0; k < size; k++) {
+            acc[k] = _mm512_fmadd_ps(_mm512_add_ps(first[k], second[k]), weightScales, acc[k]);
+        }
     }
     for (int k = 0; k < size; k++) _mm512_mask_storeu_ps(out + k * ldo, store, acc[k]);
 }
 
 FLOAT_TARGET
 void graft_float_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
-                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
-                                const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
-                                ptrdiff_t ldo) {
-#define FLOAT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, halfFactors, units, groups, unitShift, x + i * cols, cols, \
-                                                     sums + i * paddedGroups, paddedGroups, o, ldo, store)
+                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols,
+                                ptrdiff_t groups, int unitShift, const float *x, const float *sums,
+                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {
+#define FLOAT_BLOCK(BITS, SIZE) float_block_products(BITS, SIZE, block, f, halfFactors, units, groups, unitShift, \
+                                                     x + i * cols, cols, sums + i * paddedGroups, paddedGroups, o, \
+                                                     ldo, store)
     GRAFT_EACH_BLOCK(FLOAT_BLOCK)
 #undef FLOAT_BLOCK
 }
@@ -263,14 +270,14 @@ void graft_interleave_rows(int bits, const unsigned char *w, ptrdiff_t rows, ptr
                            unsigned char *blocks, void *factors) {}
 
 void graft_int8_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
-                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
-                               const signed char *panel, const float *unitScales, const float *sums,
-                               ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {}
+                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols,
+                               ptrdiff_t groups, int unitShift, const signed char *panel, const float *unitScales,
+                               const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {}
 
 void graft_float_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
-                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
-                                const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
-                                ptrdiff_t ldo) {}
+                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols,
+                                ptrdiff_t groups, int unitShift, const float *x, const float *sums,
+                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo) {}
 
 #endif
 

@@ -60,16 +60,16 @@ void graft_int8_quantize_rows(const float *x, ptrdiff_t m, ptrdiff_t cols, int b
 /// `graft_interleave_rows`, and the `m` activation rows rounded by `graft_int8_quantize_rows`;
 /// `unitShift` is log2 of the 32-weight units per group.
 void graft_int8_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
-                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
-                               const signed char *panel, const float *unitScales, const float *sums,
-                               ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo);
+                               ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols,
+                               ptrdiff_t groups, int unitShift, const signed char *panel, const float *unitScales,
+                               const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo);
 /// Whether this CPU runs `graft_float_product_blocks` (x86-64 with AVX-512).
 int graft_float_products_available(void);
 /// `out[i·ldo + n] = Σ_g (scale[n, g]·(q_n,g · x_i,g) + bias[n, g]·sums[i, g])` for the rows n of
 /// blocks `firstBlock ..< firstBlock + blockCount` of a matrix interleaved by `graft_interleave_rows`
 /// and float32 activation rows `x [m, cols]` with their per-group sums `sums [m, paddedGroups]`.
 void graft_float_product_blocks(int bits, const unsigned char *blocks, const void *factors, int halfFactors,
-                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t groups, int unitShift,
-                                const float *x, const float *sums, ptrdiff_t paddedGroups, ptrdiff_t m, float *out,
-                                ptrdiff_t ldo);
+                                ptrdiff_t firstBlock, ptrdiff_t blockCount, ptrdiff_t rows, ptrdiff_t cols,
+                                ptrdiff_t groups, int unitShift, const float *x, const float *sums,
+                                ptrdiff_t paddedGroups, ptrdiff_t m, float *out, ptrdiff_t ldo);
 #endif

@@ -49,31 +49,24 @@ struct Attention: Primitive {
         let q = inputs[0], k = inputs[1], v = inputs[2]
         let (b, hq, t, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (hkv, s, dv) = (k.shape[1], k.shape[2], v.shape[3])
-        if k.dtype == .float16 {
-            // A float16 KV cache under float32 queries: widened as read when decoding, copied
-            // into float32 for the GEMMs of a pass with several queries.
-            if t == 1 {
-                Attention.runSingleQuery(q.pointer(Float.self), k.pointer(Float16.self), v.pointer(Float16.self),
-                                         out.pointer(Float.self), b: b, hq: hq, hkv: hkv, s: s, d: d, dv: dv,
-                                         scale: Float(scale), keyLengths: keyLengths)
-            } else {
-                let kf = Self.widened(k), vf = Self.widened(v)
-                defer { kf.deallocate(); vf.deallocate() }
-                Attention.run(q.pointer(Float.self), kf, vf, out.pointer(Float.self), b: b, hq: hq, hkv: hkv, t: t, s: s,
-                              d: d, dv: dv, scale: Float(scale), causal: causal, keyLengths: keyLengths)
-            }
-            return out
-        }
         dispatchFloat(q.dtype, name, {
+            // Keys and values are float32, or float16 (a KV cache) under float32 queries.
+            let half = k.dtype == .float16
             if t == 1 {
-                Attention.runSingleQuery(q.pointer(Float.self), k.pointer(Float.self), v.pointer(Float.self),
-                                         out.pointer(Float.self), b: b, hq: hq, hkv: hkv, s: s, d: d, dv: dv,
-                                         scale: Float(scale), keyLengths: keyLengths)
+                // Decoding: a float16 cache is widened as it is read.
+                func singleQuery<E: QuantizationScale>(_: E.Type) {
+                    Attention.runSingleQuery(q.pointer(Float.self), k.pointer(E.self), v.pointer(E.self),
+                                             out.pointer(Float.self), b: b, hq: hq, hkv: hkv, s: s, d: d, dv: dv,
+                                             scale: Float(scale), keyLengths: keyLengths)
+                }
+                if half { singleQuery(Float16.self) } else { singleQuery(Float.self) }
                 return
             }
-            Attention.run(q.pointer(Float.self), k.pointer(Float.self), v.pointer(Float.self), out.pointer(Float.self),
-                          b: b, hq: hq, hkv: hkv, t: t, s: s, d: d, dv: dv, scale: Float(scale), causal: causal,
-                          keyLengths: keyLengths)
+            // Several queries: GEMMs on float32 keys and values (a float16 cache's copied first).
+            let kf = half ? Self.widened(k) : k.pointer(Float.self), vf = half ? Self.widened(v) : v.pointer(Float.self)
+            defer { if half { kf.deallocate(); vf.deallocate() } }
+            Attention.run(q.pointer(Float.self), kf, vf, out.pointer(Float.self), b: b, hq: hq, hkv: hkv, t: t, s: s,
+                          d: d, dv: dv, scale: Float(scale), causal: causal, keyLengths: keyLengths)
         }, {
             Attention.run(q.pointer(Double.self), k.pointer(Double.self), v.pointer(Double.self), out.pointer(Double.self),
                           b: b, hq: hq, hkv: hkv, t: t, s: s, d: d, dv: dv, scale: scale, causal: causal,

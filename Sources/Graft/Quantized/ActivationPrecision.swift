@@ -7,10 +7,9 @@ public enum ActivationPrecision: String, Sendable, CaseIterable {
     /// 8-bit dot-product instructions (AVX-512 VNNI) on an interleaved copy of each weight
     /// (made at its first such use and kept with it): `GraftBench decode-step` (two threads)
     /// measured the SmolLM2 products ~1.25× faster than float32 on the same copy with one row
-    /// and ~2× with four or eight. The result is the
-    /// exact product of the weights with the rounded rows. Only in the few-row kernel (at most
-    /// 8 rows; more take the float32 GEMM path) and only where the CPU has the instructions;
-    /// elsewhere the kernel reads float32.
+    /// and ~2× with four or eight. The result is the exact product of the weights with the
+    /// rounded rows. Only in the few-row kernel (at most 8 rows; more take the float32 GEMM
+    /// path) and only where the CPU has the instructions; elsewhere the kernel reads float32.
     case int8
 
     /// Whether this CPU runs `.int8` products (otherwise they read float32).

@@ -24,8 +24,9 @@ public struct CPUInfo: Sendable, Equatable, Codable {
     public var missingFeatures: [String] { features.filter { $0.required && !$0.present }.map(\.name) }
 
     /// Features Graft looks at on x86_64: the kernels are compiled for Haswell (AVX2, FMA, F16C:
-    /// see Package.swift); AVX-512 is used by OpenBLAS's kernels when present, and AVX-512 VNNI
-    /// (with BW) by the products of `--activations int8` (chosen at run time).
+    /// see Package.swift); AVX-512 is used by OpenBLAS's kernels and by the decoding products on
+    /// interleaved weights when present, AVX-512 VNNI (with BW) by those of `--activations int8`
+    /// (both chosen at run time).
     static let x86Features: [(name: String, required: Bool)] = [("avx2", true), ("fma", true), ("f16c", true),
                                                                   ("avx512f", false), ("avx512bw", false), ("avx512_vnni", false)]
     /// On 64-bit Arm, NEON (`asimd`) is part of the baseline the compiler targets.
